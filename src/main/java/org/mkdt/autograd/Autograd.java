@@ -1,0 +1,151 @@
+package org.mkdt.autograd;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.mkdt.ops.Elementwise;
+import org.mkdt.tensor.Tensor;
+
+/**
+ * Reverse-mode differentiation over the recorded graph.
+ *
+ * <p>{@code grad(outputs, inputs, createGraph)} returns d(sum of outputs)/d(input) for each
+ * input. With createGraph the backward rules run with recording on, so the returned gradients
+ * are themselves graph nodes and can be differentiated again (the meta-gradient of trajectory
+ * matching needs exactly this). Only the part of the graph between the outputs and the
+ * requested inputs is visited, and each rule is told which of its inputs need a gradient, so
+ * (for example) no data gradient is computed for the images of a first layer.
+ */
+public final class Autograd {
+    private Autograd() {}
+
+    /** Gradients of a scalar output. */
+    public static List<Tensor> grad(Tensor output, List<Tensor> inputs, boolean createGraph) {
+        return grad(List.of(output), null, inputs, createGraph);
+    }
+
+    /**
+     * @param outputs     tensors to differentiate (their gradients are summed)
+     * @param gradOutputs the gradient seeded at each output (same shapes), or null for ones (scalars only)
+     * @param inputs      tensors to differentiate with respect to; an input the outputs do not
+     *                    depend on gets a zero gradient
+     * @param createGraph record the backward pass so the results are differentiable
+     */
+    public static List<Tensor> grad(List<Tensor> outputs, List<Tensor> gradOutputs, List<Tensor> inputs, boolean createGraph) {
+        Set<Tensor> wanted = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (int i = 0; i < inputs.size(); i++) {
+            if (!inputs.get(i).requiresGrad()) {
+                throw new IllegalArgumentException("input " + i + " " + inputs.get(i) + " does not require grad: call requireGrad() on it first");
+            }
+            wanted.add(inputs.get(i));
+        }
+        Map<Tensor, Boolean> leadsToInput = new IdentityHashMap<>();
+        List<Tensor> order = topologicalOrder(outputs, wanted, leadsToInput);
+
+        Map<Tensor, Tensor> grads = new IdentityHashMap<>();
+        Map<Tensor, Tensor> results = new IdentityHashMap<>();
+        try (GradMode.Guard g = GradMode.set(createGraph)) {
+            for (int i = 0; i < outputs.size(); i++) {
+                Tensor out = outputs.get(i);
+                Tensor seed;
+                if (gradOutputs != null) {
+                    seed = gradOutputs.get(i);
+                    checkShape(seed, out, "gradOutput " + i);
+                } else {
+                    if (out.numel() != 1) {
+                        throw new IllegalArgumentException("grad of a non-scalar output " + out.shape() + " needs gradOutputs");
+                    }
+                    seed = Elementwise.full(out, 1.0);
+                }
+                accumulate(grads, out, seed);
+            }
+            // Walk from the outputs towards the leaves (reverse topological order).
+            for (int i = order.size() - 1; i >= 0; i--) {
+                Tensor t = order.get(i);
+                Tensor gt = grads.remove(t);
+                if (gt == null) continue;
+                if (wanted.contains(t)) results.put(t, gt);
+                Node node = t.node();
+                if (node == null) continue;
+                Tensor[] ins = node.inputs();
+                boolean[] needs = new boolean[ins.length];
+                boolean any = false;
+                for (int k = 0; k < ins.length; k++) {
+                    needs[k] = ins[k] != null && Boolean.TRUE.equals(leadsToInput.get(ins[k]));
+                    any |= needs[k];
+                }
+                if (!any) continue;
+                Tensor[] gin = node.backward().apply(gt, needs);
+                for (int k = 0; k < ins.length; k++) {
+                    if (!needs[k] || gin[k] == null) continue;
+                    checkShape(gin[k], ins[k], "gradient from " + node.name() + " for its input " + k);
+                    accumulate(grads, ins[k], gin[k]);
+                }
+            }
+        }
+        List<Tensor> out = new ArrayList<>(inputs.size());
+        for (Tensor in : inputs) {
+            Tensor r = results.get(in);
+            if (r == null) {
+                try (GradMode.Guard g = GradMode.noGrad()) {
+                    r = Elementwise.full(in, 0.0);
+                }
+            }
+            out.add(r);
+        }
+        return out;
+    }
+
+    private static void accumulate(Map<Tensor, Tensor> grads, Tensor t, Tensor g) {
+        grads.merge(t, g, Elementwise::add);
+    }
+
+    private static void checkShape(Tensor g, Tensor t, String what) {
+        if (!g.shape().equals(t.shape())) {
+            throw new IllegalStateException(what + " has shape " + g.shape() + ", expected " + t.shape());
+        }
+    }
+
+    /**
+     * Tensors reachable from the outputs that lead to a wanted input, inputs before the tensors
+     * made from them. Iterative depth-first search: unrolled trajectories make deep graphs.
+     */
+    private static List<Tensor> topologicalOrder(List<Tensor> outputs, Set<Tensor> wanted, Map<Tensor, Boolean> leads) {
+        List<Tensor> order = new ArrayList<>();
+        Map<Tensor, Boolean> visited = new IdentityHashMap<>();
+        ArrayDeque<Object[]> stack = new ArrayDeque<>(); // {tensor, nextInputIndex}
+        for (Tensor root : outputs) {
+            if (visited.containsKey(root)) continue;
+            stack.push(new Object[] {root, 0});
+            visited.put(root, Boolean.TRUE);
+            while (!stack.isEmpty()) {
+                Object[] frame = stack.peek();
+                Tensor t = (Tensor) frame[0];
+                int next = (Integer) frame[1];
+                Node node = t.node();
+                Tensor[] ins = node == null ? new Tensor[0] : node.inputs();
+                if (next < ins.length) {
+                    frame[1] = next + 1;
+                    Tensor in = ins[next];
+                    if (in != null && in.requiresGrad() && !visited.containsKey(in)) {
+                        visited.put(in, Boolean.TRUE);
+                        stack.push(new Object[] {in, 0});
+                    }
+                    continue;
+                }
+                stack.pop();
+                boolean leadsHere = wanted.contains(t);
+                for (Tensor in : ins) {
+                    if (in != null && Boolean.TRUE.equals(leads.get(in))) leadsHere = true;
+                }
+                leads.put(t, leadsHere);
+                if (leadsHere) order.add(t);
+            }
+        }
+        return order;
+    }
+}

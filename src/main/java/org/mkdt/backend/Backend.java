@@ -1,0 +1,99 @@
+package org.mkdt.backend;
+
+import org.mkdt.tensor.DType;
+import org.mkdt.tensor.MemoryStats;
+import org.mkdt.tensor.Storage;
+import org.mkdt.tensor.Tensor;
+
+/**
+ * The enumerated set of primitives a device must implement. Everything above (autodiff ops,
+ * models, MKDT) is written against this interface only; the CPU backend is the reference for
+ * every method and the CUDA backend implements the same set.
+ *
+ * <p>Conventions: every output tensor is allocated by the caller with the documented shape and
+ * the inputs' dtype; all tensors are contiguous and row-major; outputs never alias inputs unless
+ * stated. Shapes are validated by the op layer (org.mkdt.ops), which owns the error messages.
+ */
+public interface Backend {
+
+    String name();
+
+    MemoryStats memory();
+
+    // ---- memory ---------------------------------------------------------------------------
+
+    /** Zero-filled storage. */
+    Storage allocate(DType dtype, int numel);
+
+    void upload(Tensor dst, double[] src);
+
+    void upload(Tensor dst, float[] src);
+
+    double[] downloadDoubles(Tensor src);
+
+    float[] downloadFloats(Tensor src);
+
+    /** dst = src, element for element (same numel; converts dtype). dst may be a view into a larger tensor. */
+    void copy(Tensor src, Tensor dst);
+
+    void fill(Tensor dst, double value);
+
+    // ---- elementwise with numpy broadcasting: each input broadcasts to out's shape --------
+
+    /** out = op(x). With {@link UnaryOp#IDENTITY} this is "expand" (broadcast copy). */
+    void unary(UnaryOp op, Tensor x, Tensor out);
+
+    /** out = op(a, b). */
+    void binary(BinaryOp op, Tensor a, Tensor b, Tensor out);
+
+    /** out = scale * x + shift, with scalar constants. x and out have the same shape; may alias. */
+    void affine(Tensor x, double scale, double shift, Tensor out);
+
+    // ---- reductions: out has x's rank, with a 1 on every reduced axis ---------------------
+
+    /** out = sum of x over the axes where out has extent 1 and x does not. */
+    void sum(Tensor x, Tensor out);
+
+    /** out = max of x over those axes (used as a stability shift; not differentiated). */
+    void max(Tensor x, Tensor out);
+
+    // ---- linear algebra -------------------------------------------------------------------
+
+    /** out (M, N) = op(a) (M, K) . op(b) (K, N), op = transpose when the flag is set; 2-D only. */
+    void gemm(Tensor a, boolean transA, Tensor b, boolean transB, Tensor out);
+
+    // ---- convolution 3x3, stride 1, padding 1 ----------------------------------------------
+
+    /** y (N, Co, H, W) = conv(x (N, Ci, H, W), w (Co, Ci, 3, 3)) + bias (Co) [bias may be null]. */
+    void conv2d(Tensor x, Tensor w, Tensor bias, Tensor y);
+
+    /** dx (N, Ci, H, W) = transposed conv of dy (N, Co, H, W) with w (Co, Ci, 3, 3). */
+    void conv2dDataGrad(Tensor dy, Tensor w, Tensor dx);
+
+    /** dw (Co, Ci, 3, 3) = correlation of x (N, Ci, H, W) with dy (N, Co, H, W), summed over N. */
+    void conv2dWeightGrad(Tensor x, Tensor dy, Tensor dw);
+
+    // ---- pooling 2x2, stride 2 ---------------------------------------------------------------
+
+    /** y (N, C, H/2, W/2) = mean of each 2x2 window of x (N, C, H, W); H and W even. */
+    void avgPool2(Tensor x, Tensor y);
+
+    /** dx (N, C, H, W) = dy (N, C, H/2, W/2) / 4 spread over each window (the adjoint of avgPool2). */
+    void avgPool2Grad(Tensor dy, Tensor dx);
+
+    // ---- rows ------------------------------------------------------------------------------
+
+    /** out (len(idx), R...) = x (M, R...)[idx]. */
+    void gatherRows(Tensor x, int[] idx, Tensor out);
+
+    /** out (M, R...) += src (len(idx), R...) scattered to rows idx (duplicates add up). */
+    void scatterAddRows(Tensor src, int[] idx, Tensor out);
+
+    // ---- instance norm, fused (normalisation over H, W of each (n, c) plane) ---------------
+
+    /** xhat (N, C, H, W) = (x - mean) * rstd; rstd (N, C, 1, 1) = 1 / sqrt(var + eps), biased var. */
+    void instanceNorm(Tensor x, double eps, Tensor xhat, Tensor rstd);
+
+    /** dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), means over each plane. */
+    void instanceNormGrad(Tensor g, Tensor xhat, Tensor rstd, Tensor dx);
+}

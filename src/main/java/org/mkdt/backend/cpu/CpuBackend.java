@@ -1,0 +1,174 @@
+package org.mkdt.backend.cpu;
+
+import org.mkdt.backend.Backend;
+import org.mkdt.backend.BinaryOp;
+import org.mkdt.backend.UnaryOp;
+import org.mkdt.tensor.DType;
+import org.mkdt.tensor.MemoryStats;
+import org.mkdt.tensor.Storage;
+import org.mkdt.tensor.Tensor;
+
+/**
+ * The reference backend: plain Java on the heap, multi-threaded through {@link Parallel}. Each
+ * primitive delegates to the kernel class of the same name stem.
+ */
+public final class CpuBackend implements Backend {
+    /** The shared instance everything uses by default. */
+    public static final CpuBackend INSTANCE = new CpuBackend();
+
+    private final MemoryStats memory = new MemoryStats();
+
+    /**
+     * A separate instance: same kernels, its own memory accounting, so a measurement (or a test)
+     * sees only its own tensors. Tensors of different instances do not mix in one op.
+     */
+    public CpuBackend() {}
+
+    /** Compiles the hot kernels ahead of real work (see {@link GemmKernel#warmUp()}); about a second. */
+    public static void warmUp() {
+        GemmKernel.warmUp();
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public MemoryStats memory() {
+        return memory;
+    }
+
+    @Override
+    public Storage allocate(DType dtype, int numel) {
+        return new CpuStorage(this, dtype, numel);
+    }
+
+    @Override
+    public void upload(Tensor dst, double[] src) {
+        Buf b = Buf.of(dst);
+        for (int i = 0; i < src.length; i++) b.set(i, src[i]);
+    }
+
+    @Override
+    public void upload(Tensor dst, float[] src) {
+        Buf b = Buf.of(dst);
+        if (b.f != null) System.arraycopy(src, 0, b.f, b.off, src.length);
+        else for (int i = 0; i < src.length; i++) b.set(i, src[i]);
+    }
+
+    @Override
+    public double[] downloadDoubles(Tensor src) {
+        Buf b = Buf.of(src);
+        double[] out = new double[src.numel()];
+        for (int i = 0; i < out.length; i++) out[i] = b.get(i);
+        return out;
+    }
+
+    @Override
+    public float[] downloadFloats(Tensor src) {
+        Buf b = Buf.of(src);
+        float[] out = new float[src.numel()];
+        if (b.f != null) System.arraycopy(b.f, b.off, out, 0, out.length);
+        else for (int i = 0; i < out.length; i++) out[i] = (float) b.get(i);
+        return out;
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        Buf s = Buf.of(src), d = Buf.of(dst);
+        if (s.f != null && d.f != null) System.arraycopy(s.f, s.off, d.f, d.off, src.numel());
+        else if (s.d != null && d.d != null) System.arraycopy(s.d, s.off, d.d, d.off, src.numel());
+        else for (int i = 0; i < src.numel(); i++) d.set(i, s.get(i));
+    }
+
+    @Override
+    public void fill(Tensor dst, double value) {
+        Buf d = Buf.of(dst);
+        if (d.f != null) java.util.Arrays.fill(d.f, d.off, d.off + dst.numel(), (float) value);
+        else java.util.Arrays.fill(d.d, d.off, d.off + dst.numel(), value);
+    }
+
+    @Override
+    public void unary(UnaryOp op, Tensor x, Tensor out) {
+        ElementwiseKernel.unary(op, x, out);
+    }
+
+    @Override
+    public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        ElementwiseKernel.binary(op, a, b, out);
+    }
+
+    @Override
+    public void affine(Tensor x, double scale, double shift, Tensor out) {
+        ElementwiseKernel.affine(x, scale, shift, out);
+    }
+
+    @Override
+    public void sum(Tensor x, Tensor out) {
+        ReduceKernel.reduce(ReduceKernel.Kind.SUM, x, out);
+    }
+
+    @Override
+    public void max(Tensor x, Tensor out) {
+        ReduceKernel.reduce(ReduceKernel.Kind.MAX, x, out);
+    }
+
+    @Override
+    public void gemm(Tensor a, boolean transA, Tensor b, boolean transB, Tensor out) {
+        int m = out.shape().dim(0), n = out.shape().dim(1);
+        int k = transA ? a.shape().dim(0) : a.shape().dim(1);
+        int lda = a.shape().dim(1), ldb = b.shape().dim(1);
+        Buf ab = Buf.of(a), bb = Buf.of(b), ob = Buf.of(out);
+        if (a.dtype() == DType.F32) {
+            GemmKernel.sgemm(m, n, k, ab.f, ab.off, lda, transA, bb.f, bb.off, ldb, transB, ob.f, ob.off, n, false);
+        } else {
+            GemmReference.dgemm(m, n, k, ab.d, ab.off, lda, transA, bb.d, bb.off, ldb, transB, ob.d, ob.off, n, false);
+        }
+    }
+
+    @Override
+    public void conv2d(Tensor x, Tensor w, Tensor bias, Tensor y) {
+        Conv2dKernel.forward(x, w, bias, y);
+    }
+
+    @Override
+    public void conv2dDataGrad(Tensor dy, Tensor w, Tensor dx) {
+        Conv2dKernel.dataGrad(dy, w, dx);
+    }
+
+    @Override
+    public void conv2dWeightGrad(Tensor x, Tensor dy, Tensor dw) {
+        Conv2dKernel.weightGrad(x, dy, dw);
+    }
+
+    @Override
+    public void avgPool2(Tensor x, Tensor y) {
+        AvgPool2Kernel.forward(x, y);
+    }
+
+    @Override
+    public void avgPool2Grad(Tensor dy, Tensor dx) {
+        AvgPool2Kernel.backward(dy, dx);
+    }
+
+    @Override
+    public void gatherRows(Tensor x, int[] idx, Tensor out) {
+        RowsKernel.gather(x, idx, out);
+    }
+
+    @Override
+    public void scatterAddRows(Tensor src, int[] idx, Tensor out) {
+        RowsKernel.scatterAdd(src, idx, out);
+    }
+
+    @Override
+    public void instanceNorm(Tensor x, double eps, Tensor xhat, Tensor rstd) {
+        InstanceNormKernel.forward(x, eps, xhat, rstd);
+    }
+
+    @Override
+    public void instanceNormGrad(Tensor g, Tensor xhat, Tensor rstd, Tensor dx) {
+        InstanceNormKernel.backward(g, xhat, rstd, dx);
+    }
+}

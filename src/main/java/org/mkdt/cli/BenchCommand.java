@@ -1,0 +1,100 @@
+package org.mkdt.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.mkdt.backend.cpu.CpuBackend;
+import org.mkdt.backend.cpu.Parallel;
+import org.mkdt.bench.GemmBench;
+import org.mkdt.bench.StudentStep;
+import org.mkdt.bench.Timing;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * Quick benchmarks, comparable line for line with ../shared/bench/numpy_reference.py (same
+ * work, same JSON fields, median of repeats). JMH in src/jmh/ measures the same two things
+ * carefully.
+ */
+@Command(name = "bench", description = "Quick benchmarks (median of repeats); JMH has the careful ones.")
+public final class BenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", description = "Which: ${COMPLETION-CANDIDATES}")
+    Which which;
+
+    @Option(names = "--json", description = "One JSON object per measurement, like numpy_reference.py.")
+    boolean json;
+
+    @Option(names = "--sizes", split = ",", description = "SGEMM sizes (default: ${DEFAULT-VALUE}).")
+    List<Integer> sizes = List.of(256, 512, 1024);
+
+    @Option(names = "--batch", description = "Student-step batch (default: ${DEFAULT-VALUE}).")
+    int batch = 256;
+
+    @Option(names = "--width", description = "Student width (default: ${DEFAULT-VALUE}).")
+    int width = 128;
+
+    @Option(names = "--reps", description = "Timed student steps (default: ${DEFAULT-VALUE}).")
+    int reps = 5;
+
+    @Option(names = "--warmup", description = "Untimed student steps first; the JIT needs about 5 to settle (default: ${DEFAULT-VALUE}).")
+    int warmup = 6;
+
+    enum Which { cpu }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        for (int n : sizes) {
+            if (n < 1 || n > 8192) throw new IllegalArgumentException("--sizes: " + n + " is outside 1..8192");
+        }
+        if (batch < 1 || batch > 4096) throw new IllegalArgumentException("--batch: " + batch + " is outside 1..4096");
+        if (width < 1 || width > 1024) throw new IllegalArgumentException("--width: " + width + " is outside 1..1024");
+        if (reps < 1 || reps > 1000) throw new IllegalArgumentException("--reps: " + reps + " is outside 1..1000");
+        if (warmup < 0 || warmup > 1000) throw new IllegalArgumentException("--warmup: " + warmup + " is outside 0..1000");
+        ObjectMapper mapper = new ObjectMapper();
+        String engine = "mkdt-cpu-java" + Runtime.version().feature() + "-threads" + Parallel.threads();
+        if (!json) out.printf("CPU backend, %d threads, Java %s%n", Parallel.threads(), Runtime.version());
+        for (int n : sizes) {
+            GemmBench g = new GemmBench(CpuBackend.INSTANCE, n);
+            int repeats = (int) Math.max(10, Math.min(200, 4e9 / g.flops()));
+            // The first calls run while the JIT compiles the kernel: warm up on a fixed budget.
+            Timing.Stats s = Timing.measure(Math.max(20, repeats), repeats, () -> g.run().numel());
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("what", "sgemm");
+            m.put("engine", engine);
+            m.put("n", n);
+            m.put("gflops_median", g.flops() / s.median() / 1e9);
+            m.put("seconds_median", s.median());
+            emit(out, mapper, m, String.format("sgemm n=%-5d %8.1f GFLOP/s  (median of %d, %.4f s)", n, g.flops() / s.median() / 1e9, s.repeats(), s.median()));
+        }
+        StudentStep step = new StudentStep(CpuBackend.INSTANCE, batch, 3, width, 512);
+        Timing.Stats s = Timing.measure(warmup, reps, step::run);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("what", "student_step");
+        m.put("engine", engine);
+        m.put("batch", batch);
+        m.put("channels", 3);
+        m.put("width", width);
+        m.put("images_per_second", batch / s.median());
+        m.put("seconds_median", s.median());
+        m.put("seconds_min", s.min());
+        m.put("seconds_max", s.max());
+        emit(out, mapper, m, String.format("student step (batch %d, width %d): %.1f images/s  (median of %d, %.3f s; min %.3f, max %.3f)",
+                batch, width, batch / s.median(), s.repeats(), s.median(), s.min(), s.max()));
+        return 0;
+    }
+
+    private void emit(PrintWriter out, ObjectMapper mapper, Map<String, Object> m, String text) throws Exception {
+        out.println(json ? mapper.writeValueAsString(m) : text);
+        out.flush();
+    }
+}

@@ -1,0 +1,35 @@
+package org.mkdt.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of ./mkdt: parses, validates and hands over to the engine; nothing else. */
+@Command(name = "mkdt", mixinStandardHelpOptions = true, version = "mkdt 0.1.0",
+        description = "MKDT dataset distillation on a pure-JVM autodiff engine.",
+        subcommands = {CheckCommand.class, BenchCommand.class})
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line (also used by tests). */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+            // One line naming the problem, non-zero exit; the stack trace only with MKDT_DEBUG set.
+            line.getErr().println("mkdt: error: " + ex.getMessage());
+            if (System.getenv("MKDT_DEBUG") != null) ex.printStackTrace(line.getErr());
+            return 1;
+        });
+        return cl;
+    }
+}

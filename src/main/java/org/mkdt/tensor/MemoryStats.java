@@ -1,0 +1,36 @@
+package org.mkdt.tensor;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The engine's own accounting of live tensor bytes, per backend kind: every storage adds its
+ * size when allocated and subtracts it when released (explicitly, by its scope, or by the
+ * garbage collector's cleaner for unscoped storage). Peak is the high-water mark since the last
+ * {@link #resetPeak()}. Views share storage and are not counted twice.
+ */
+public final class MemoryStats {
+    private final AtomicLong live = new AtomicLong();
+    private final AtomicLong peak = new AtomicLong();
+
+    void allocated(long bytes) {
+        long now = live.addAndGet(bytes);
+        peak.accumulateAndGet(now, Math::max);
+    }
+
+    void released(long bytes) {
+        live.addAndGet(-bytes);
+    }
+
+    public long liveBytes() {
+        return live.get();
+    }
+
+    public long peakBytes() {
+        return peak.get();
+    }
+
+    /** Starts a new high-water mark at the current live bytes. */
+    public void resetPeak() {
+        peak.set(live.get());
+    }
+}

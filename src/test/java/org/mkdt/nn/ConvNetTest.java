@@ -1,0 +1,72 @@
+package org.mkdt.nn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.mkdt.backend.cpu.CpuBackend;
+import org.mkdt.tensor.DType;
+import org.mkdt.tensor.Shape;
+import org.mkdt.tensor.Tensor;
+import org.mkdt.testing.Close;
+
+class ConvNetTest {
+    @Test
+    void mkdtStudentHasExactlyTheSpecifiedParameterCount() {
+        ConvNet net = ConvNet.mkdtStudent(3, 512);
+        assertEquals(1_348_608, net.numParams());
+        assertEquals(2048, net.featureDim());
+        ParamLayout.Entry head = net.layout().entry("head.w");
+        assertEquals(Shape.of(512, 2048), head.shape());
+        assertEquals(List.of("block0.conv.w", "block0.conv.b", "block0.norm.gamma", "block0.norm.beta",
+                "block1.conv.w", "block1.conv.b", "block1.norm.gamma", "block1.norm.beta",
+                "block2.conv.w", "block2.conv.b", "block2.norm.gamma", "block2.norm.beta", "head.w", "head.b"), net.layout().names());
+    }
+
+    @Test
+    void forwardGivesOneTargetVectorPerImage() {
+        ConvNet net = ConvNet.mkdtStudent(3, 512);
+        Tensor theta = net.initialParams(CpuBackend.INSTANCE, DType.F32, 1);
+        Tensor x = Tensor.of(CpuBackend.INSTANCE, DType.F32, net.inputShape(2), Close.uniform(2, 2 * 3 * 32 * 32));
+        Tensor y = net.forward(theta, x);
+        assertEquals(Shape.of(2, 512), y.shape());
+        for (float v : y.toFloatArray()) assertTrue(Float.isFinite(v));
+        assertEquals(Shape.of(2, 2048), net.features(theta, x).shape());
+    }
+
+    @Test
+    void initialisationFollowsPytorchDefaultsAndIsSeeded() {
+        ConvNet net = ConvNet.mkdtStudent(3, 512);
+        double[] a = net.initialParams(5), b = net.initialParams(5), c = net.initialParams(6);
+        assertArrayEquals(a, b, 0.0);
+        assertFalse(Arrays.equals(a, c));
+        for (ParamLayout.Entry e : net.layout().entries()) {
+            double[] p = Arrays.copyOfRange(a, e.offset(), e.offset() + e.numel());
+            if (e.name().endsWith("gamma")) {
+                for (double v : p) assertEquals(1.0, v);
+            } else if (e.name().endsWith("beta")) {
+                for (double v : p) assertEquals(0.0, v);
+            } else {
+                int fanIn = e.name().startsWith("head") ? 2048 : e.name().startsWith("block0") ? 27 : 1152;
+                double bound = 1 / Math.sqrt(fanIn), max = 0;
+                for (double v : p) max = Math.max(max, Math.abs(v));
+                assertTrue(max <= bound, e.name() + " exceeds its bound");
+                assertTrue(max > 0.9 * bound, e.name() + " does not fill its range");
+            }
+        }
+    }
+
+    @Test
+    void rejectsAnInputOfTheWrongShape() {
+        ConvNet net = ConvNet.mkdtStudent(3, 512);
+        Tensor theta = net.initialParams(CpuBackend.INSTANCE, DType.F32, 1);
+        Tensor x = Tensor.zeros(CpuBackend.INSTANCE, DType.F32, 2, 1, 32, 32);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> net.forward(theta, x));
+        assertTrue(e.getMessage().contains("(2, 1, 32, 32)") && e.getMessage().contains("(2, 3, 32, 32)"), e.getMessage());
+    }
+}

@@ -1,0 +1,62 @@
+package org.mkdt.ops;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.mkdt.testing.Close.F32_ATOL;
+import static org.mkdt.testing.Close.F32_RTOL;
+import static org.mkdt.testing.Close.assertClose;
+import static org.mkdt.testing.Close.uniform;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.mkdt.backend.cpu.CpuBackend;
+import org.mkdt.tensor.DType;
+import org.mkdt.tensor.Shape;
+import org.mkdt.tensor.Tensor;
+
+class Conv2dTest {
+    private static final CpuBackend CPU = CpuBackend.INSTANCE;
+
+    private static Tensor t(DType d, double[] v, int... dims) {
+        return Tensor.of(CPU, d, Shape.of(dims), v);
+    }
+
+    @Test
+    void onesKernelCountsNeighboursPlusBias() {
+        double[] ones = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+        for (DType d : DType.values()) {
+            Tensor y = Conv2d.conv2d(t(d, ones, 1, 1, 3, 3), t(d, ones, 1, 1, 3, 3), t(d, new double[] {0.5}, 1));
+            assertArrayEquals(new double[] {4.5, 6.5, 4.5, 6.5, 9.5, 6.5, 4.5, 6.5, 4.5}, y.toDoubleArray(), 0.0, d.toString());
+        }
+    }
+
+    @Test
+    void isACorrelationLikePytorch() {
+        // w[0,0,0,0] = 1 reads the input one up and one left: y[i, j] = x[i-1, j-1].
+        double[] x = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+        double[] w = new double[9];
+        w[0] = 1;
+        for (DType d : DType.values()) {
+            Tensor y = Conv2d.conv2d(t(d, x, 1, 1, 3, 3), t(d, w, 1, 1, 3, 3), null);
+            assertArrayEquals(new double[] {0, 0, 0, 0, 1, 2, 0, 4, 5}, y.toDoubleArray(), 0.0, d.toString());
+        }
+    }
+
+    /** float32 (im2col + GEMM, grouped) against float64 (direct loops) for all three ops. */
+    @ParameterizedTest(name = "n={0} ci={1} co={2} h={3} w={4}")
+    @CsvSource({"1,1,1,1,1", "2,3,4,5,7", "3,5,33,4,6", "5,3,16,32,32", "33,17,9,8,8", "40,8,8,16,16"})
+    void float32MatchesFloat64Reference(int n, int ci, int co, int h, int w) {
+        double[] x = uniform(1, n * ci * h * w), wt = uniform(2, co * ci * 9), b = uniform(3, co), dy = uniform(4, n * co * h * w);
+        Tensor y64 = Conv2d.conv2d(t(DType.F64, x, n, ci, h, w), t(DType.F64, wt, co, ci, 3, 3), t(DType.F64, b, co));
+        Tensor y32 = Conv2d.conv2d(t(DType.F32, x, n, ci, h, w), t(DType.F32, wt, co, ci, 3, 3), t(DType.F32, b, co));
+        assertClose(y64.toDoubleArray(), y32.toFloatArray(), F32_ATOL, F32_RTOL, "conv2d");
+
+        Tensor dx64 = Conv2d.dataGrad(t(DType.F64, dy, n, co, h, w), t(DType.F64, wt, co, ci, 3, 3));
+        Tensor dx32 = Conv2d.dataGrad(t(DType.F32, dy, n, co, h, w), t(DType.F32, wt, co, ci, 3, 3));
+        assertClose(dx64.toDoubleArray(), dx32.toFloatArray(), F32_ATOL, F32_RTOL, "conv2dDataGrad");
+
+        Tensor dw64 = Conv2d.weightGrad(t(DType.F64, x, n, ci, h, w), t(DType.F64, dy, n, co, h, w));
+        Tensor dw32 = Conv2d.weightGrad(t(DType.F32, x, n, ci, h, w), t(DType.F32, dy, n, co, h, w));
+        assertClose(dw64.toDoubleArray(), dw32.toFloatArray(), 1e-4, F32_RTOL, "conv2dWeightGrad");
+    }
+}
