@@ -48,6 +48,10 @@ public final class Autograd {
 
         Map<Tensor, Tensor> grads = new IdentityHashMap<>();
         Map<Tensor, Tensor> results = new IdentityHashMap<>();
+        // Without createGraph the intermediate gradients are temporaries: free each one as soon
+        // as nothing pending refers to its storage (they would otherwise live until the
+        // caller's scope closes, doubling the peak of a double-backward step).
+        Temporaries temps = createGraph ? null : new Temporaries(gradOutputs);
         try (GradMode.Guard g = GradMode.set(createGraph)) {
             for (int i = 0; i < outputs.size(); i++) {
                 Tensor out = outputs.get(i);
@@ -60,17 +64,24 @@ public final class Autograd {
                         throw new IllegalArgumentException("grad of a non-scalar output " + out.shape() + " needs gradOutputs");
                     }
                     seed = Elementwise.full(out, 1.0);
+                    if (temps != null) temps.hold(seed);
                 }
-                accumulate(grads, out, seed);
+                accumulate(grads, out, seed, temps);
             }
             // Walk from the outputs towards the leaves (reverse topological order).
             for (int i = order.size() - 1; i >= 0; i--) {
                 Tensor t = order.get(i);
                 Tensor gt = grads.remove(t);
                 if (gt == null) continue;
-                if (wanted.contains(t)) results.put(t, gt);
+                if (wanted.contains(t)) {
+                    results.put(t, gt);
+                    if (temps != null) temps.pin(gt);
+                }
                 Node node = t.node();
-                if (node == null) continue;
+                if (node == null) {
+                    if (temps != null) temps.done(gt);
+                    continue;
+                }
                 Tensor[] ins = node.inputs();
                 boolean[] needs = new boolean[ins.length];
                 boolean any = false;
@@ -78,13 +89,18 @@ public final class Autograd {
                     needs[k] = ins[k] != null && Boolean.TRUE.equals(leadsToInput.get(ins[k]));
                     any |= needs[k];
                 }
-                if (!any) continue;
+                if (!any) {
+                    if (temps != null) temps.done(gt);
+                    continue;
+                }
                 Tensor[] gin = node.backward().apply(gt, needs);
                 for (int k = 0; k < ins.length; k++) {
                     if (!needs[k] || gin[k] == null) continue;
                     checkShape(gin[k], ins[k], "gradient from " + node.name() + " for its input " + k);
-                    accumulate(grads, ins[k], gin[k]);
+                    if (temps != null) temps.hold(gin[k]);
+                    accumulate(grads, ins[k], gin[k], temps);
                 }
+                if (temps != null) temps.done(gt);
             }
         }
         List<Tensor> out = new ArrayList<>(inputs.size());
@@ -100,8 +116,54 @@ public final class Autograd {
         return out;
     }
 
-    private static void accumulate(Map<Tensor, Tensor> grads, Tensor t, Tensor g) {
-        grads.merge(t, g, Elementwise::add);
+    private static void accumulate(Map<Tensor, Tensor> grads, Tensor t, Tensor g, Temporaries temps) {
+        Tensor previous = grads.get(t);
+        if (previous == null) {
+            grads.put(t, g);
+            return;
+        }
+        Tensor sum = Elementwise.add(previous, g);
+        grads.put(t, sum);
+        if (temps != null) {
+            temps.hold(sum);
+            temps.done(previous);
+            temps.done(g);
+        }
+    }
+
+    /**
+     * Reference counts of the storages behind pending gradients, so that a consumed gradient is
+     * released only when no pending gradient or result shares its storage (a backward rule may
+     * pass its incoming gradient on unchanged, or as a view). Seeds the caller supplied are
+     * never released; results are pinned.
+     */
+    private static final class Temporaries {
+        private final Map<org.mkdt.tensor.Storage, Integer> refs = new IdentityHashMap<>();
+        private final Set<org.mkdt.tensor.Storage> never = Collections.newSetFromMap(new IdentityHashMap<>());
+
+        Temporaries(List<Tensor> callerSeeds) {
+            if (callerSeeds != null) for (Tensor t : callerSeeds) never.add(t.storage());
+        }
+
+        void hold(Tensor t) {
+            refs.merge(t.storage(), 1, Integer::sum);
+        }
+
+        void pin(Tensor t) {
+            never.add(t.storage());
+        }
+
+        void done(Tensor t) {
+            org.mkdt.tensor.Storage s = t.storage();
+            Integer n = refs.get(s);
+            if (n == null) return; // not made by this pass (a seed of ones is held below)
+            if (n > 1) {
+                refs.put(s, n - 1);
+                return;
+            }
+            refs.remove(s);
+            if (!never.contains(s)) s.release();
+        }
     }
 
     private static void checkShape(Tensor g, Tensor t, String what) {

@@ -43,7 +43,7 @@ public interface Backend {
     /** out = op(x). With {@link UnaryOp#IDENTITY} this is "expand" (broadcast copy). */
     void unary(UnaryOp op, Tensor x, Tensor out);
 
-    /** out = op(a, b). */
+    /** out = op(a, b). out may be a itself or b itself when it has the same shape (in-place accumulation). */
     void binary(BinaryOp op, Tensor a, Tensor b, Tensor out);
 
     /** out = scale * x + shift, with scalar constants. x and out have the same shape; may alias. */

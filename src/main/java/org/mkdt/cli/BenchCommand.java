@@ -9,6 +9,9 @@ import java.util.concurrent.Callable;
 import org.mkdt.backend.cpu.CpuBackend;
 import org.mkdt.backend.cpu.Parallel;
 import org.mkdt.bench.GemmBench;
+import org.mkdt.bench.MetaGradBench;
+import org.mkdt.metagrad.MetaGradResult;
+import org.mkdt.metagrad.RecomputeMetaGrad;
 import org.mkdt.bench.StudentStep;
 import org.mkdt.bench.Timing;
 import picocli.CommandLine.Command;
@@ -22,7 +25,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * work, same JSON fields, median of repeats). JMH in src/jmh/ measures the same two things
  * carefully.
  */
-@Command(name = "bench", description = "Quick benchmarks (median of repeats); JMH has the careful ones.")
+@Command(name = "bench", description = "Quick benchmarks: cpu (SGEMM, student step), metagrad (one distillation iteration).")
 public final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -48,10 +51,20 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", description = "Untimed student steps first; the JIT needs about 5 to settle (default: ${DEFAULT-VALUE}).")
     int warmup = 6;
 
-    enum Which { cpu }
+    @Option(names = "--steps", description = "metagrad: unrolled steps N (default: ${DEFAULT-VALUE}).")
+    int steps = 40;
+
+    @Option(names = "--images", description = "metagrad: synthetic images (default: ${DEFAULT-VALUE}).")
+    int images = 1000;
+
+    @Option(names = "--iterations", description = "metagrad: timed iterations (default: ${DEFAULT-VALUE}).")
+    int iterations = 1;
+
+    enum Which { cpu, metagrad }
 
     @Override
     public Integer call() throws Exception {
+        if (which == Which.metagrad) return metagrad();
         PrintWriter out = spec.commandLine().getOut();
         for (int n : sizes) {
             if (n < 1 || n > 8192) throw new IllegalArgumentException("--sizes: " + n + " is outside 1..8192");
@@ -90,6 +103,48 @@ public final class BenchCommand implements Callable<Integer> {
         m.put("seconds_max", s.max());
         emit(out, mapper, m, String.format("student step (batch %d, width %d): %.1f images/s  (median of %d, %.3f s; min %.3f, max %.3f)",
                 batch, width, batch / s.median(), s.repeats(), s.median(), s.min(), s.max()));
+        return 0;
+    }
+
+    /** Seconds per distillation iteration (recompute meta-gradient) and its peak memory, CPU. */
+    private int metagrad() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        if (steps < 1 || steps > 10_000) throw new IllegalArgumentException("--steps: " + steps + " is outside 1..10000");
+        if (images < 1 || images > 1_000_000) throw new IllegalArgumentException("--images: " + images + " is outside 1..1000000");
+        if (batch < 1 || batch > 4096) throw new IllegalArgumentException("--batch: " + batch + " is outside 1..4096");
+        if (width < 1 || width > 1024) throw new IllegalArgumentException("--width: " + width + " is outside 1..1024");
+        if (iterations < 1 || iterations > 100) throw new IllegalArgumentException("--iterations: " + iterations + " is outside 1..100");
+        ObjectMapper mapper = new ObjectMapper();
+        String engine = "mkdt-cpu-java" + Runtime.version().feature() + "-threads" + Parallel.threads();
+        CpuBackend cpu = new CpuBackend();
+        MetaGradBench bench = new MetaGradBench(cpu, steps, batch, images, width, 512, 1);
+        RecomputeMetaGrad impl = new RecomputeMetaGrad();
+        if (!json) {
+            out.printf("Meta-gradient (recompute), CPU, %d threads: N = %d, batch %d, %d images 3x32x32, width %d, D = 512, float32%n",
+                    Parallel.threads(), steps, batch, images, width);
+            out.flush();
+        }
+        long[] peak = new long[1];
+        Timing.Stats s = Timing.measure(0, iterations, () -> {
+            MetaGradResult r = bench.run(impl);
+            peak[0] = Math.max(peak[0], r.peakBytes());
+            return r.loss();
+        });
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("what", "metagrad_iteration");
+        m.put("engine", engine);
+        m.put("method", impl.name());
+        m.put("steps", steps);
+        m.put("batch", batch);
+        m.put("images", images);
+        m.put("width", width);
+        m.put("seconds_median", s.median());
+        m.put("seconds_min", s.min());
+        m.put("iterations", s.repeats());
+        m.put("peak_bytes_above_inputs", peak[0]);
+        m.put("input_bytes", bench.inputBytes());
+        emit(out, mapper, m, String.format("%.1f s per iteration (median of %d; includes JIT warm-up when 1), peak %,d bytes above the %,d bytes of inputs",
+                s.median(), s.repeats(), peak[0], bench.inputBytes()));
         return 0;
     }
 

@@ -33,4 +33,19 @@ public final class MemoryStats {
     public void resetPeak() {
         peak.set(live.get());
     }
+
+    /**
+     * Starts measuring: resets the high-water mark and returns the live bytes now, to pass to
+     * {@link #peakAbove(long)} at the end.
+     */
+    public long startPeakMeasurement() {
+        long now = live.get();
+        peak.set(now);
+        return now;
+    }
+
+    /** The high-water mark since {@link #startPeakMeasurement()}, above what was live then. */
+    public long peakAbove(long start) {
+        return peak.get() - start;
+    }
 }

@@ -37,6 +37,18 @@ class CheckCommandTest {
     }
 
     @Test
+    void checkMetagradJsonPassesAllThreeComparisons() throws Exception {
+        Run r = run("check", "metagrad", "--json", "--trace");
+        assertEquals(0, r.code(), r.err());
+        JsonNode doc = new ObjectMapper().readTree(r.out());
+        assertTrue(doc.get("pass").asBoolean());
+        assertTrue(doc.get("naive_vs_recompute").get("pass").asBoolean());
+        assertEquals(3, doc.get("recompute_vs_finite_differences").size());
+        assertTrue(doc.get("peak_memory").get("pass").asBoolean());
+        assertEquals(6, doc.get("reverse_sweep").size());
+    }
+
+    @Test
     void badArgumentsExitNonZeroWithOneLine() {
         Run r = run("check", "everything");
         assertEquals(2, r.code());

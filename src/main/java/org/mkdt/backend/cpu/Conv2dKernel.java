@@ -86,6 +86,12 @@ final class Conv2dKernel {
         }
     }
 
+    /** The im2col panels of images [img0, img0 + g) side by side: a (Ci*9, g*H*W) matrix. */
+    private static void im2colGroup(float[] x, int xo, int img0, int g, int ci, int h, int w, float[] cols) {
+        int hw = h * w;
+        for (int i = 0; i < g; i++) im2col(x, xo + (img0 + i) * ci * hw, ci, h, w, cols, i * hw, g * hw);
+    }
+
     /** Copies the (rows, hw) planes of g images starting at image img0 side by side into (rows, g*hw). */
     private static void gatherPlanes(float[] src, int off, int img0, int g, int rows, int hw, float[] dst) {
         int ld = g * hw;
@@ -109,7 +115,7 @@ final class Conv2dKernel {
                 for (int grp = lo; grp < hi; grp++) {
                     int img0 = grp * g, gn = Math.min(g, n - img0), ld = gn * hw;
                     float[] cols = scratch(0, kk * ld), out = scratch(1, co * ld);
-                    for (int i = 0; i < gn; i++) im2col(xs, xo + (img0 + i) * ci * hw, ci, h, w, cols, i * hw, ld);
+                    im2colGroup(xs, xo, img0, gn, ci, h, w, cols);
                     GemmKernel.sgemmSerial(co, ld, kk, ws, wo, kk, false, cols, 0, ld, false, out, 0, ld, false);
                     for (int i = 0; i < gn; i++) {
                         for (int o = 0; o < co; o++) {
@@ -217,7 +223,7 @@ final class Conv2dKernel {
                     for (int img0 = ch * WGRAD_IMAGES; img0 < end; img0 += g) {
                         int gn = Math.min(g, end - img0), ld = gn * hw;
                         float[] cols = scratch(0, kk * ld), dyg = scratch(1, co * ld);
-                        for (int i = 0; i < gn; i++) im2col(xs, xo + (img0 + i) * ci * hw, ci, h, w, cols, i * hw, ld);
+                        im2colGroup(xs, xo, img0, gn, ci, h, w, cols);
                         gatherPlanes(dys, dyo, img0, gn, co, hw, dyg);
                         if (transposed) GemmKernel.sgemmSerial(kk, co, ld, cols, 0, ld, false, dyg, 0, ld, true, partial, ch * wsize, co, true);
                         else GemmKernel.sgemmSerial(co, kk, ld, dyg, 0, ld, false, cols, 0, ld, true, partial, ch * wsize, kk, true);

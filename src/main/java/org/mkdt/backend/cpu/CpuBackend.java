@@ -17,6 +17,7 @@ public final class CpuBackend implements Backend {
     public static final CpuBackend INSTANCE = new CpuBackend();
 
     private final MemoryStats memory = new MemoryStats();
+    private final ArrayPool pool = ArrayPool.sizedForHeap();
 
     /**
      * A separate instance: same kernels, its own memory accounting, so a measurement (or a test)
@@ -39,9 +40,14 @@ public final class CpuBackend implements Backend {
         return memory;
     }
 
+    /** Bytes of released arrays held for reuse (not live tensors; not in {@link #memory()}). */
+    public long cachedBytes() {
+        return pool.cachedBytes();
+    }
+
     @Override
     public Storage allocate(DType dtype, int numel) {
-        return new CpuStorage(this, dtype, numel);
+        return new CpuStorage(this, pool, dtype, numel);
     }
 
     @Override

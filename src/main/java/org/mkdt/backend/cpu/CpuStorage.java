@@ -8,25 +8,38 @@ import org.mkdt.tensor.Storage;
 /** Heap storage: a float[] for float32, a double[] for float64 (exactly one is non-null). */
 final class CpuStorage extends Storage {
     private final CpuBackend backend;
-    private float[] f;
-    private double[] d;
+    private final HeapRelease heap;
 
+    /** Owns the array, so that the release (explicit, by scope, or by the cleaner) can pool it. */
     private static final class HeapRelease extends Release {
-        HeapRelease(MemoryStats stats, long bytes) {
-            super(stats, bytes);
+        private final ArrayPool pool;
+        private volatile float[] f;
+        private volatile double[] d;
+
+        HeapRelease(MemoryStats stats, ArrayPool pool, DType dtype, int numel) {
+            super(stats, (long) numel * dtype.bytes());
+            this.pool = pool;
+            if (dtype == DType.F32) f = pool.floats(numel);
+            else d = pool.doubles(numel);
         }
 
         @Override
         protected void free() {
-            // The arrays go with the storage object; nothing to hand back.
+            if (f != null) pool.give(f);
+            if (d != null) pool.give(d);
+            f = null;
+            d = null;
         }
     }
 
-    CpuStorage(CpuBackend backend, DType dtype, int numel) {
-        super(dtype, numel, new HeapRelease(backend.memory(), (long) numel * dtype.bytes()));
+    CpuStorage(CpuBackend backend, ArrayPool pool, DType dtype, int numel) {
+        this(backend, new HeapRelease(backend.memory(), pool, dtype, numel), dtype, numel);
+    }
+
+    private CpuStorage(CpuBackend backend, HeapRelease heap, DType dtype, int numel) {
+        super(dtype, numel, heap);
         this.backend = backend;
-        if (dtype == DType.F32) f = new float[numel];
-        else d = new double[numel];
+        this.heap = heap;
     }
 
     @Override
@@ -34,20 +47,13 @@ final class CpuStorage extends Storage {
         return backend;
     }
 
-    @Override
-    public void release() {
-        super.release();
-        f = null;
-        d = null;
-    }
-
     float[] floats() {
         checkLive();
-        return f;
+        return heap.f;
     }
 
     double[] doubles() {
         checkLive();
-        return d;
+        return heap.d;
     }
 }

@@ -1,0 +1,118 @@
+package org.mkdt.metagrad;
+
+import java.util.List;
+import org.mkdt.autograd.Autograd;
+import org.mkdt.autograd.GradMode;
+import org.mkdt.backend.BinaryOp;
+import org.mkdt.ops.Elementwise;
+import org.mkdt.ops.Reduce;
+import org.mkdt.tensor.MemoryStats;
+import org.mkdt.tensor.Scope;
+import org.mkdt.tensor.Tensor;
+
+/**
+ * The exact meta-gradient at the activation memory of one step (mkdt-spec.md, stage 4).
+ *
+ * <p>Forward sweep: theta_{k+1} = theta_k - alpha g_k, keeping only the N parameter vectors.
+ * Reverse sweep, with the adjoint a = dL/dtheta_N = 2 (theta_N - theta*) / ||theta_0 - theta*||^2:
+ * <pre>
+ *   for k = N-1 .. 0:
+ *     recompute step k at theta_k with createGraph;  s = &lt;a, g_k&gt;
+ *     dAlpha  -= s                                  (theta_{k+1} depends on alpha through -alpha g_k)
+ *     dX      -= alpha * ds/dX,  dY -= alpha * ds/dY   (mixed second derivatives)
+ *     a        = a - alpha * ds/dtheta_k            (= (I - alpha H_k) a, a Hessian-vector product)
+ * </pre>
+ * One backward pass of s gives all three of ds/dtheta_k, ds/dX and ds/dY. Each step's graph is
+ * released before the next, and theta_{k+1} once step k is done: memory is N parameter vectors
+ * plus one step's double-backward graph, whatever N is.
+ */
+public final class RecomputeMetaGrad implements MetaGrad {
+    @Override
+    public String name() {
+        return "recompute";
+    }
+
+    @Override
+    public MetaGradResult compute(MatchingProblem p, SweepTrace trace) {
+        MemoryStats mem = p.images().backend().memory();
+        long base = mem.startPeakMeasurement();
+        int n = p.steps();
+        double alpha = p.alpha();
+        Tensor[] thetas = new Tensor[n + 1];
+        thetas[0] = p.theta0();
+        try (Scope outer = Scope.open(); GradMode.Guard mode = GradMode.set(true)) {
+            // ---- forward sweep: store theta_k only --------------------------------------------
+            for (int k = 0; k < n; k++) thetas[k + 1] = step(p, thetas[k], k, trace);
+            double denom, loss;
+            Tensor a;
+            try (Scope s = Scope.open(); GradMode.Guard off = GradMode.noGrad()) {
+                denom = InnerStep.squaredDistance(p.theta0(), p.thetaStar()).item();
+                loss = InnerStep.squaredDistance(thetas[n], p.thetaStar()).item() / denom;
+                a = s.keep(Elementwise.scale(Elementwise.sub(thetas[n], p.thetaStar()), 2.0 / denom));
+            }
+            // ---- reverse sweep: recompute step k, backpropagate <a, g_k> -----------------------
+            Tensor dImages = Tensor.zeros(p.images().backend(), p.images().dtype(), p.images().shape());
+            Tensor dTargets = Tensor.zeros(p.targets().backend(), p.targets().dtype(), p.targets().shape());
+            double dAlpha = 0;
+            for (int k = n - 1; k >= 0; k--) {
+                try (Scope s = Scope.open()) {
+                    Tensor theta = thetas[k].detach().requireGrad();
+                    Tensor images = p.images().detach().requireGrad();
+                    Tensor targets = p.targets().detach().requireGrad();
+                    Tensor inner = InnerStep.innerLoss(p, theta, images, targets, p.schedule().batch(k));
+                    Tensor g = Autograd.grad(inner, List.of(theta), true).get(0);
+                    Tensor sTensor = Reduce.sumAll(Elementwise.mul(g, a));
+                    List<Tensor> ds = Autograd.grad(sTensor, List.of(theta, images, targets), false);
+                    double sk = sTensor.item();
+                    dAlpha -= sk;
+                    try (GradMode.Guard off = GradMode.noGrad()) {
+                        accumulate(dImages, Elementwise.scale(ds.get(1), -alpha));
+                        accumulate(dTargets, Elementwise.scale(ds.get(2), -alpha));
+                        Tensor previous = a;
+                        a = s.keep(Elementwise.sub(a, Elementwise.scale(ds.get(0), alpha)));
+                        previous.storage().release();
+                    }
+                    if (trace != null) trace.reverse(k, Math.sqrt(Reduce.sumAll(Elementwise.square(a)).item()), -sk);
+                }
+                thetas[k + 1].storage().release(); // no longer needed (theta_0 is the caller's and stays)
+            }
+            long peak = mem.peakAbove(base);
+            outer.keep(dImages, dTargets);
+            return new MetaGradResult(loss, dImages, dTargets, dAlpha, peak);
+        }
+    }
+
+    /**
+     * One plain SGD step of the inner loop: theta_k - alpha * grad l_k(theta_k), outside the
+     * graph; the result belongs to the caller's scope, everything else is released.
+     */
+    static Tensor step(MatchingProblem p, Tensor thetaK, int k, SweepTrace trace) {
+        try (Scope s = Scope.open(); GradMode.Guard on = GradMode.set(true)) {
+            Tensor theta = thetaK.detach().requireGrad();
+            Tensor loss = InnerStep.innerLoss(p, theta, p.images(), p.targets(), p.schedule().batch(k));
+            Tensor g = Autograd.grad(loss, List.of(theta), false).get(0);
+            if (trace != null) trace.forward(k, loss.item(), Math.sqrt(InnerStep.squaredDistance(thetaK, p.thetaStar()).item()));
+            try (GradMode.Guard off = GradMode.noGrad()) {
+                return s.keep(Elementwise.sub(thetaK, Elementwise.scale(g, p.alpha())));
+            }
+        }
+    }
+
+    /** The matching loss alone (a forward sweep that keeps one parameter vector at a time). */
+    public static double loss(MatchingProblem p) {
+        try (Scope s = Scope.open(); GradMode.Guard off = GradMode.noGrad()) {
+            Tensor theta = p.theta0();
+            for (int k = 0; k < p.steps(); k++) {
+                Tensor next = step(p, theta, k, null);
+                if (theta != p.theta0()) theta.storage().release();
+                theta = next;
+            }
+            return InnerStep.squaredDistance(theta, p.thetaStar()).item() / InnerStep.squaredDistance(p.theta0(), p.thetaStar()).item();
+        }
+    }
+
+    /** acc += delta, in place (same shape). */
+    private static void accumulate(Tensor acc, Tensor delta) {
+        acc.backend().binary(BinaryOp.ADD, acc, delta, acc);
+    }
+}
