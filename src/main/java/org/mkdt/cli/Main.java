@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** Entry point of ./mkdt: parses, validates and hands over to the engine; nothing else. */
 @Command(name = "mkdt", mixinStandardHelpOptions = true, version = "mkdt 0.1.0",
         description = "MKDT dataset distillation on a pure-JVM autodiff engine.",
-        subcommands = {CheckCommand.class, BenchCommand.class})
+        subcommands = {CheckCommand.class, BenchCommand.class, DataCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -1,0 +1,51 @@
+package org.mkdt.io;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Atomic file replacement: write a temporary file in the target's folder, flush and fsync it,
+ * then rename it over the target. A reader sees the old file or the new one, never a partial
+ * one; after a crash at most a stray ".tmp" file remains, and it is not the target.
+ */
+public final class AtomicFile {
+    private AtomicFile() {}
+
+    public static void write(Path target, byte[] bytes) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        boolean done = false;
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer b = ByteBuffer.wrap(bytes);
+                while (b.hasRemaining()) ch.write(b);
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new IOException(target + ": the file system cannot rename atomically", e);
+            }
+            done = true;
+            syncDirectory(dir);
+        } finally {
+            if (!done) Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Makes the rename itself durable where the platform allows opening a directory. */
+    private static void syncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // Not every platform can fsync a directory; the data itself is already synced.
+        }
+    }
+}

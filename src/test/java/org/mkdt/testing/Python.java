@@ -1,0 +1,47 @@
+package org.mkdt.testing;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+/** Runs python3 snippets for interoperability checks; tests skip (saying why) where numpy is missing. */
+public final class Python {
+    private static Boolean numpy;
+
+    private Python() {}
+
+    public static void assumeNumpy() {
+        if (numpy == null) {
+            try {
+                numpy = run("import numpy").exit == 0;
+            } catch (IOException e) {
+                numpy = false;
+            }
+        }
+        assumeTrue(numpy, "python3 with numpy is not available on this machine: interoperability check skipped");
+    }
+
+    public record Result(int exit, String out) {}
+
+    /** Runs {@code python3 -c code args...}; returns its exit code and combined output. */
+    public static Result run(String code, String... args) throws IOException {
+        String[] cmd = new String[3 + args.length];
+        cmd[0] = "python3";
+        cmd[1] = "-c";
+        cmd[2] = code;
+        System.arraycopy(args, 0, cmd, 3, args.length);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try {
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return new Result(-1, "timeout");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Result(-1, "interrupted");
+        }
+        return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip());
+    }
+}
