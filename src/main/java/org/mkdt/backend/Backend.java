@@ -96,4 +96,11 @@ public interface Backend {
 
     /** dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), means over each plane. */
     void instanceNormGrad(Tensor g, Tensor xhat, Tensor rstd, Tensor dx);
+
+    /**
+     * The second-order term: d/dx of sum(u * instanceNormGrad(g, x)), per plane
+     * out = rstd^2 * ((3 A B - C) xhat - B (g - mean g) - A (u - mean u)) with A = mean(g xhat),
+     * B = mean(u xhat), C = mean(u g) - mean(u) mean(g).
+     */
+    void instanceNormGradGrad(Tensor u, Tensor g, Tensor xhat, Tensor rstd, Tensor out);
 }

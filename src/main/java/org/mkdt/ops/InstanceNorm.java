@@ -1,6 +1,5 @@
 package org.mkdt.ops;
 
-import org.mkdt.autograd.GradMode;
 import org.mkdt.autograd.Graph;
 import org.mkdt.tensor.Shape;
 import org.mkdt.tensor.Tensor;
@@ -9,10 +8,11 @@ import org.mkdt.tensor.Tensor;
  * Instance norm (GroupNorm with groups = channels): each (n, c) plane is normalised over its
  * H x W values with the biased variance, then scaled and shifted per channel.
  *
- * <p>The forward pass is one fused primitive. Its backward has two forms that compute the same
- * function: the fused primitive when the backward is not being recorded (first-order training),
- * and, under createGraph, the same formula written with differentiable ops on the input x, so
- * second derivatives come out exactly. Tests check both against finite differences.
+ * <p>The forward pass is one fused primitive, and so is the backward ({@link #grad}), which is
+ * an op of its own with a hand-derived, fused derivative: second derivatives (the Hessian-vector
+ * products of trajectory matching) cost two passes over each plane instead of a dozen
+ * full-size temporaries. Checked against finite differences to second order (OpCatalog) and
+ * against the composite formula {@link #differentiableGrad} (InstanceNormTest).
  */
 public final class InstanceNorm {
     public static final double EPS = 1e-5;
@@ -26,14 +26,34 @@ public final class InstanceNorm {
         Tensor xhat = Tensor.zeros(x.backend(), x.dtype(), x.shape());
         Tensor rstd = Tensor.zeros(x.backend(), x.dtype(), planes);
         x.backend().instanceNorm(x, eps, xhat, rstd);
-        return Graph.record("instanceNorm", xhat, (g, needs) -> {
-            if (!GradMode.isEnabled()) {
-                Tensor dx = Tensor.zeros(g.backend(), g.dtype(), g.shape());
-                g.backend().instanceNormGrad(g, xhat, rstd, dx);
-                return new Tensor[] {dx};
-            }
-            return new Tensor[] {differentiableGrad(x, g, eps)};
-        }, x);
+        Tensor xhatConst = xhat.detach();
+        return Graph.record("instanceNorm", xhat, (g, needs) -> new Tensor[] {grad(g, x, xhatConst, rstd)}, x);
+    }
+
+    /**
+     * dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) as one op of (g, x): fused forward, and
+     * a hand-derived backward (linear in g: the same op; in x: the fused second-order term), so
+     * the gradient of instance norm is itself differentiable without the dozen full-size
+     * temporaries the composite formula ({@link #differentiableGrad}) records.
+     *
+     * @param xhat, rstd saved by the forward pass: functions of x whose x-dependence the
+     *                   second-order kernel accounts for analytically
+     */
+    static Tensor grad(Tensor g, Tensor x, Tensor xhat, Tensor rstd) {
+        Tensor dx = Tensor.zeros(g.backend(), g.dtype(), g.shape());
+        g.backend().instanceNormGrad(g, xhat, rstd, dx);
+        return Graph.record("instanceNormGrad", dx, (u, needs) -> new Tensor[] {
+                needs[0] ? grad(u, x, xhat, rstd) : null,
+                needs[1] ? secondOrder(u, g, xhat, rstd) : null}, g, x);
+    }
+
+    /** d/dx of sum(u * grad(g, x)); differentiating it again (third order) is not supported. */
+    private static Tensor secondOrder(Tensor u, Tensor g, Tensor xhat, Tensor rstd) {
+        Tensor out = Tensor.zeros(u.backend(), u.dtype(), u.shape());
+        u.backend().instanceNormGradGrad(u, g, xhat, rstd, out);
+        return Graph.record("instanceNormGradGrad", out, (w, needs) -> {
+            throw new UnsupportedOperationException("third derivatives of instance norm are not implemented");
+        }, u, g);
     }
 
     /** normalize(x) * gamma (C) + beta (C). */
@@ -47,8 +67,9 @@ public final class InstanceNorm {
     }
 
     /**
-     * dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), with rstd and xhat recomputed from x by
-     * ops, so this gradient is a differentiable function of both x and g.
+     * The same gradient written with elementwise ops and reductions on x, so its derivatives come
+     * from the ops' own rules: the independent reference the fused second-order kernel is
+     * tested against (InstanceNormTest).
      */
     static Tensor differentiableGrad(Tensor x, Tensor g, double eps) {
         Tensor xc = Elementwise.sub(x, Reduce.mean(x, true, 2, 3));

@@ -41,6 +41,21 @@ class InstanceNormTest {
     }
 
     @Test
+    void fusedSecondDerivativeEqualsTheCompositeFormulas() {
+        Tensor x = Tensor.of(CPU, DType.F64, Shape.of(2, 3, 4, 5), uniform(14, 120)).requireGrad();
+        Tensor g = Tensor.of(CPU, DType.F64, Shape.of(2, 3, 4, 5), uniform(15, 120)).requireGrad();
+        Tensor u = Tensor.of(CPU, DType.F64, Shape.of(2, 3, 4, 5), uniform(16, 120));
+        // Fused: the recorded gradient of normalize, then the gradient of <u, it>.
+        Tensor fusedDx = Autograd.grad(List.of(InstanceNorm.normalize(x, InstanceNorm.EPS)), List.of(g), List.of(x), true).get(0);
+        List<Tensor> fused = Autograd.grad(Reduce.sumAll(Elementwise.mul(u, fusedDx)), List.of(x, g), false);
+        // Composite: the same gradient written with elementwise ops, differentiated by their rules.
+        Tensor compositeDx = InstanceNorm.differentiableGrad(x, g, InstanceNorm.EPS);
+        List<Tensor> composite = Autograd.grad(Reduce.sumAll(Elementwise.mul(u, compositeDx)), List.of(x, g), false);
+        assertClose(composite.get(0).toDoubleArray(), fused.get(0).toDoubleArray(), 1e-12, 1e-9, "d/dx");
+        assertClose(composite.get(1).toDoubleArray(), fused.get(1).toDoubleArray(), 1e-12, 1e-9, "d/dg");
+    }
+
+    @Test
     void float32MatchesFloat64() {
         double[] v = uniform(13, 2 * 3 * 8 * 8);
         Tensor y64 = InstanceNorm.normalize(Tensor.of(CPU, DType.F64, Shape.of(2, 3, 8, 8), v), InstanceNorm.EPS);

@@ -177,4 +177,9 @@ public final class CpuBackend implements Backend {
     public void instanceNormGrad(Tensor g, Tensor xhat, Tensor rstd, Tensor dx) {
         InstanceNormKernel.backward(g, xhat, rstd, dx);
     }
+
+    @Override
+    public void instanceNormGradGrad(Tensor u, Tensor g, Tensor xhat, Tensor rstd, Tensor out) {
+        InstanceNormKernel.secondOrder(u, g, xhat, rstd, out);
+    }
 }

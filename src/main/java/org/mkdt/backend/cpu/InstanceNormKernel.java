@@ -51,4 +51,35 @@ final class InstanceNormKernel {
             }
         });
     }
+
+    static void secondOrder(Tensor u, Tensor g, Tensor xhat, Tensor rstd, Tensor out) {
+        int planes = g.shape().dim(0) * g.shape().dim(1);
+        int m = g.numel() / Math.max(1, planes);
+        Buf ub = Buf.of(u), gb = Buf.of(g), hb = Buf.of(xhat), rb = Buf.of(rstd), ob = Buf.of(out);
+        Parallel.forRange(planes, Parallel.grain(planes, 4L * m, 1 << 15), (lo, hi) -> {
+            for (int p = lo; p < hi; p++) {
+                int base = p * m;
+                double mu = 0, mg = 0, muh = 0, mgh = 0, mug = 0;
+                for (int i = 0; i < m; i++) {
+                    double uv = ub.get(base + i), gv = gb.get(base + i), hv = hb.get(base + i);
+                    mu += uv;
+                    mg += gv;
+                    muh += uv * hv;
+                    mgh += gv * hv;
+                    mug += uv * gv;
+                }
+                mu /= m;
+                mg /= m;
+                muh /= m;
+                mgh /= m;
+                mug /= m;
+                double a = mgh, b = muh, c = mug - mu * mg, r = rb.get(p), r2 = r * r;
+                double k = 3 * a * b - c;
+                for (int i = 0; i < m; i++) {
+                    double v = k * hb.get(base + i) - b * (gb.get(base + i) - mg) - a * (ub.get(base + i) - mu);
+                    ob.set(base + i, r2 * v);
+                }
+            }
+        });
+    }
 }
