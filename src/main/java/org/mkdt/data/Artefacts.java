@@ -235,7 +235,9 @@ public final class Artefacts {
                 out.add(e);
             }
             return out;
-        } catch (JsonProcessingException | RuntimeException e) {
+        } catch (JsonProcessingException e) {
+            throw new BadFileException(src, "malformed 'layout' metadata: " + e.getOriginalMessage());
+        } catch (RuntimeException e) {
             if (e instanceof BadFileException b) throw b;
             throw new BadFileException(src, "malformed 'layout' metadata: " + e.getMessage());
         }

@@ -38,9 +38,12 @@ public final class CifarReader {
 
     public static Dataset cifar10(Path dir) {
         Path d = cifar10Dir(dir);
-        List<byte[]> parts = new ArrayList<>();
-        for (int i = 1; i <= 5; i++) parts.add(read(d.resolve("data_batch_" + i + ".bin")));
-        ImageSet train = records(concat(parts), 1, 10, d.resolve("data_batch_{1..5}.bin").toString(), CIFAR10_CLASSES);
+        List<ImageSet> parts = new ArrayList<>();
+        for (int i = 1; i <= 5; i++) {
+            Path f = d.resolve("data_batch_" + i + ".bin");
+            parts.add(records(read(f), 1, 10, f.toString(), CIFAR10_CLASSES));
+        }
+        ImageSet train = concat(parts, d.resolve("data_batch_{1..5}.bin").toString());
         ImageSet test = records(read(d.resolve("test_batch.bin")), 1, 10, d.resolve("test_batch.bin").toString(), CIFAR10_CLASSES);
         return new Dataset("cifar10", train, test, Normalization.CIFAR10);
     }
@@ -57,22 +60,29 @@ public final class CifarReader {
     private static byte[] read(Path file) {
         try {
             if (!Files.isRegularFile(file)) throw new BadFileException(file.toString(), "no such file");
+            if (Files.size(file) > MAX_FILE_BYTES) throw new BadFileException(file.toString(), "file of " + Files.size(file) + " bytes is too large for a CIFAR batch");
             return Files.readAllBytes(file);
         } catch (java.io.IOException e) {
             throw new BadFileException(file.toString(), "cannot read: " + e.getMessage(), e);
         }
     }
 
-    private static byte[] concat(List<byte[]> parts) {
+    /** A CIFAR batch file is at most 50000 records (CIFAR-100's train.bin: 153 MB). */
+    private static final long MAX_FILE_BYTES = 60_000L * (2 + PIXELS);
+
+    /** The batches one after the other, each already checked on its own. */
+    private static ImageSet concat(List<ImageSet> parts, String source) {
         int n = 0;
-        for (byte[] p : parts) n += p.length;
-        byte[] out = new byte[n];
+        for (ImageSet p : parts) n += p.count();
+        byte[] pixels = new byte[n * PIXELS];
+        int[] labels = new int[n];
         int at = 0;
-        for (byte[] p : parts) {
-            System.arraycopy(p, 0, out, at, p.length);
-            at += p.length;
+        for (ImageSet p : parts) {
+            System.arraycopy(p.pixels(), 0, pixels, at * PIXELS, p.count() * PIXELS);
+            System.arraycopy(p.labels(), 0, labels, at, p.count());
+            at += p.count();
         }
-        return out;
+        return new ImageSet(source, pixels, n, 3, 32, 32, labels, parts.get(0).classes());
     }
 
     /**
@@ -81,6 +91,7 @@ public final class CifarReader {
      */
     public static ImageSet records(byte[] bytes, int labelBytes, int classes, String source, List<String> classNames) {
         int rec = labelBytes + PIXELS;
+        if (bytes.length == 0) throw new BadFileException(source, "empty file: no CIFAR records");
         if (bytes.length % rec != 0) {
             throw new BadFileException(source, bytes.length + " bytes is not a whole number of " + rec + "-byte CIFAR records (truncated file?)");
         }

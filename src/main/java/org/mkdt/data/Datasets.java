@@ -3,6 +3,7 @@ package org.mkdt.data;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.mkdt.io.BadFileException;
 import org.mkdt.io.Idx;
@@ -89,6 +90,10 @@ public final class Datasets {
         if (is.length != 3) throw new BadFileException(imgFile.toString(), "expected 3 dimensions (images, rows, columns), found " + is.length);
         if (ls.length != 1) throw new BadFileException(labFile.toString(), "expected 1 dimension (labels), found " + ls.length);
         if (ls[0] != is[0]) throw new BadFileException(labFile.toString(), ls[0] + " labels for the " + is[0] + " images of " + imgFile);
+        if (is[0] == 0 || is[1] == 0 || is[2] == 0) throw new BadFileException(imgFile.toString(), "no images (shape " + Arrays.toString(is) + ")");
+        if (classNames != null && (is[1] != 28 || is[2] != 28)) {
+            throw new BadFileException(imgFile.toString(), "Fashion-MNIST images are 28x28, these are " + is[1] + "x" + is[2]);
+        }
         int[] labels = lab.toInts(labFile.toString());
         List<String> classes = classNames;
         if (classes == null) {

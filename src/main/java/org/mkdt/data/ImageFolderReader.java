@@ -97,7 +97,7 @@ public final class ImageFolderReader {
         if (files.isEmpty()) throw new BadFileException(source, "no image files");
         byte[] pixels = null;
         for (int i = 0; i < files.size(); i++) {
-            BufferedImage img = readImage(files.get(i));
+            BufferedImage img = readImage(files.get(i), w, h);
             if (pixels == null) {
                 if (h == 0) {
                     h = img.getHeight();
@@ -107,28 +107,50 @@ public final class ImageFolderReader {
                 if (total > Integer.MAX_VALUE - 8) throw new BadFileException(source, files.size() + " images of " + w + "x" + h + " exceed 2 GiB of pixels");
                 pixels = new byte[(int) total];
             }
-            if (img.getHeight() != h || img.getWidth() != w) {
-                throw new BadFileException(files.get(i).toString(), "image is " + img.getWidth() + "x" + img.getHeight() + ", expected " + w + "x" + h + " like the others");
-            }
             int base = i * 3 * h * w;
+            // Grey images are copied to all three channels as stored: getRGB would pass them
+            // through a linear-to-sRGB conversion and brighten them (grey 128 becomes 188).
+            boolean grey = img.getColorModel().getColorSpace().getType() == java.awt.color.ColorSpace.TYPE_GRAY
+                    && img.getRaster().getNumBands() <= 2 && img.getRaster().getSampleModel().getSampleSize(0) == 8;
             for (int y = 0; y < h; y++) {
                 for (int x = 0; x < w; x++) {
-                    int rgb = img.getRGB(x, y);
-                    pixels[base + y * w + x] = (byte) (rgb >> 16);
-                    pixels[base + h * w + y * w + x] = (byte) (rgb >> 8);
-                    pixels[base + 2 * h * w + y * w + x] = (byte) rgb;
+                    int r, g, b;
+                    if (grey) {
+                        r = g = b = img.getRaster().getSample(x, y, 0);
+                    } else {
+                        int rgb = img.getRGB(x, y);
+                        r = rgb >> 16;
+                        g = rgb >> 8;
+                        b = rgb;
+                    }
+                    pixels[base + y * w + x] = (byte) r;
+                    pixels[base + h * w + y * w + x] = (byte) g;
+                    pixels[base + 2 * h * w + y * w + x] = (byte) b;
                 }
             }
         }
         return new ImageSet(source, pixels, files.size(), 3, h, w, labels.stream().mapToInt(Integer::intValue).toArray(), classes);
     }
 
-    private static BufferedImage readImage(Path f) {
-        try {
-            if (!Files.isRegularFile(f)) throw new BadFileException(f.toString(), "no such file");
-            BufferedImage img = ImageIO.read(f.toFile());
-            if (img == null) throw new BadFileException(f.toString(), "not an image format javax.imageio reads (PNG, JPEG, BMP, GIF)");
-            return img;
+    /** Largest side accepted: the size is checked from the header before any pixel is decoded. */
+    static final int MAX_SIDE = 4096;
+
+    /** Decodes one image; w, h = the expected size (0: the first image, any size up to MAX_SIDE). */
+    private static BufferedImage readImage(Path f, int w, int h) {
+        if (!Files.isRegularFile(f)) throw new BadFileException(f.toString(), "no such file");
+        try (javax.imageio.stream.ImageInputStream in = ImageIO.createImageInputStream(f.toFile())) {
+            java.util.Iterator<javax.imageio.ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
+            if (readers == null || !readers.hasNext()) throw new BadFileException(f.toString(), "not an image format javax.imageio reads (PNG, JPEG, BMP, GIF)");
+            javax.imageio.ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                int iw = reader.getWidth(0), ih = reader.getHeight(0);
+                if (h != 0 && (iw != w || ih != h)) throw new BadFileException(f.toString(), "image is " + iw + "x" + ih + ", expected " + w + "x" + h + " like the others");
+                if (iw < 1 || ih < 1 || iw > MAX_SIDE || ih > MAX_SIDE) throw new BadFileException(f.toString(), "image of " + iw + "x" + ih + " is outside 1.." + MAX_SIDE + " pixels a side");
+                return reader.read(0);
+            } finally {
+                reader.dispose();
+            }
         } catch (IOException | RuntimeException e) {
             if (e instanceof BadFileException b) throw b;
             throw new BadFileException(f.toString(), "cannot decode image: " + e.getMessage(), e);

@@ -21,8 +21,8 @@ public final class AtomicFile {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-        boolean done = false;
         try {
+            keepPermissions(target, tmp);
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer b = ByteBuffer.wrap(bytes);
                 while (b.hasRemaining()) ch.write(b);
@@ -33,11 +33,27 @@ public final class AtomicFile {
             } catch (AtomicMoveNotSupportedException e) {
                 throw new IOException(target + ": the file system cannot rename atomically", e);
             }
-            done = true;
             syncDirectory(dir);
-        } finally {
-            if (!done) Files.deleteIfExists(tmp);
+        } catch (IOException | RuntimeException e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
         }
+    }
+
+    /**
+     * A temporary file is created owner-only (0600); give the result the permissions of the
+     * file it replaces, or rw-r--r-- for a new one, like an ordinary write would.
+     */
+    private static void keepPermissions(Path target, Path tmp) throws IOException {
+        if (!Files.getFileStore(tmp).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) return;
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> perms = Files.exists(target)
+                ? Files.getPosixFilePermissions(target)
+                : java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--");
+        Files.setPosixFilePermissions(tmp, perms);
     }
 
     /** Makes the rename itself durable where the platform allows opening a directory. */

@@ -37,19 +37,16 @@ public final class Idx {
             if (type != 0x08) throw new BadFileException(source, String.format("unsupported IDX element type 0x%02x (only 0x08, unsigned bytes, is read)", type));
             if (ndim < 1 || ndim > 8) throw new BadFileException(source, "IDX file with " + ndim + " dimensions (1 to 8 are read)");
             int[] dims = new int[ndim];
-            long count = 1;
-            for (int i = 0; i < ndim; i++) {
-                dims[i] = in.readInt();
-                if (dims[i] < 0) throw new BadFileException(source, "IDX dimension " + i + " is negative (" + dims[i] + ")");
-                count *= dims[i];
-                if (count > Integer.MAX_VALUE) throw new BadFileException(source, "IDX header claims more than " + Integer.MAX_VALUE + " elements");
-            }
+            for (int i = 0; i < ndim; i++) dims[i] = in.readInt();
+            NdArray.checkShape(dims, source, "IDX header: ");
+            long count = NdArray.numel(dims);
             long available = gz ? MAX_GZIP_RATIO * bytes.length : bytes.length - 4L - 4L * ndim;
             if (count > available) {
                 throw new BadFileException(source, "IDX header claims " + count + " elements but the file " + (gz ? "cannot hold that many (" + bytes.length + " compressed bytes)" : "has " + available + " bytes of data (truncated file?)"));
             }
-            byte[] data = new byte[(int) count];
-            in.readFully(data);
+            // readNBytes grows with the data actually there: a gzip bomb's claim costs nothing.
+            byte[] data = in.readNBytes((int) count);
+            if (data.length < count) throw new EOFException();
             if (in.read() != -1) throw new BadFileException(source, "IDX file has data beyond the " + count + " elements its header claims");
             return new NdArray(ElementType.U8, dims, ByteBuffer.wrap(data));
         } catch (EOFException e) {

@@ -152,7 +152,23 @@ public final class NdArray {
         return -1;
     }
 
+    /** "F32 (2, 3)": the type and the shape, written like {@link Shape#toString()}. */
     public String describe() {
-        return type + " " + Shape.of(shape);
+        StringBuilder b = new StringBuilder(type.toString()).append(" (");
+        for (int i = 0; i < shape.length; i++) b.append(i > 0 ? ", " : "").append(shape[i]);
+        return b.append(shape.length == 1 ? ",)" : ")").toString();
+    }
+
+    /**
+     * Checks a shape read from a file: non-negative, and at most {@link Shape#MAX_ELEMENTS}
+     * elements counting zero extents as one (so no tensor made from it can overflow either).
+     */
+    static void checkShape(int[] dims, String source, String what) {
+        long count = 1;
+        for (int d : dims) {
+            if (d < 0) throw new BadFileException(source, what + "negative dimension " + d + " in shape " + Arrays.toString(dims));
+            count *= Math.max(d, 1);
+            if (count > Shape.MAX_ELEMENTS) throw new BadFileException(source, what + "shape " + Arrays.toString(dims) + " has more than " + Shape.MAX_ELEMENTS + " elements");
+        }
     }
 }

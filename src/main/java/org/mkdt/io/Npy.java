@@ -7,8 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * NumPy's .npy format, versions 1.0 to 3.0: the magic "\x93NUMPY", a version, the header
@@ -22,9 +20,6 @@ import java.util.regex.Pattern;
  */
 public final class Npy {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
-    private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([<>|=]?)([a-z]\\d+)'");
-    private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
-    private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
 
     private Npy() {}
 
@@ -54,15 +49,10 @@ public final class Npy {
         if (start + headerLen > bytes.length) {
             throw new BadFileException(source, "truncated .npy file: header of " + headerLen + " bytes, only " + (bytes.length - start) + " present");
         }
-        String header = new String(bytes, start, (int) headerLen, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1).strip();
-        if (!header.startsWith("{") || !header.endsWith("}")) throw new BadFileException(source, "malformed .npy header (not a dict): " + abbreviate(header));
-        Matcher d = DESCR.matcher(header), f = FORTRAN.matcher(header), s = SHAPE.matcher(header);
-        if (!d.find() || !f.find() || !s.find()) throw new BadFileException(source, "malformed .npy header (needs descr, fortran_order and shape): " + abbreviate(header));
-        ElementType type = ElementType.fromNpyCode(d.group(2));
-        String order = d.group(1);
-        if (type == null) throw new BadFileException(source, "unsupported .npy dtype '" + order + d.group(2) + "' (float32, float64, int64, int32, uint8 are read)");
-        if (f.group(1).equals("True")) throw new BadFileException(source, "Fortran-order .npy arrays are not supported; save with numpy.ascontiguousarray");
-        int[] shape = parseShape(s.group(1), source);
+        String header = new String(bytes, start, (int) headerLen, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+        Header h = Header.parse(header, source);
+        ElementType type = h.type;
+        int[] shape = h.shape;
         long count = NdArray.numel(shape);
         long dataStart = start + headerLen;
         long expected = count * type.size();
@@ -72,25 +62,131 @@ public final class Npy {
                     + " bytes) but " + present + " bytes of data follow" + (present < expected ? " (truncated file?)" : ""));
         }
         ByteBuffer data = ByteBuffer.wrap(bytes, (int) dataStart, (int) expected).slice();
-        if (order.equals(">") && type.size() > 1) data = swapToLittle(data, type.size());
+        if (h.bigEndian) data = swapToLittle(data, type.size());
         return new NdArray(type, shape, data);
     }
 
-    private static int[] parseShape(String text, String source) {
-        List<Integer> dims = new ArrayList<>();
-        long count = 1;
-        for (String part : text.split(",")) {
-            String p = part.strip();
-            if (p.isEmpty()) continue;
-            if (!p.matches("\\d{1,10}")) throw new BadFileException(source, "malformed .npy shape entry '" + abbreviate(p) + "'");
-            long v = Long.parseLong(p);
-            count *= Math.max(v, 1);
-            if (v > Integer.MAX_VALUE || count > Integer.MAX_VALUE) {
-                throw new BadFileException(source, "shape (" + abbreviate(text) + ") is too large: more than " + Integer.MAX_VALUE + " elements");
-            }
-            dims.add((int) v);
+    /**
+     * The header dict, parsed strictly: exactly the keys 'descr', 'fortran_order' and 'shape',
+     * each once, with Python literal values, nothing else but spaces and commas between them.
+     */
+    private static final class Header {
+        ElementType type;
+        boolean bigEndian;
+        Boolean fortran;
+        int[] shape;
+        private final String text;
+        private final String source;
+        private int pos;
+
+        private Header(String text, String source) {
+            this.text = text;
+            this.source = source;
         }
-        return dims.stream().mapToInt(Integer::intValue).toArray();
+
+        static Header parse(String text, String source) {
+            Header h = new Header(text, source);
+            h.dict();
+            if (h.type == null || h.fortran == null || h.shape == null) throw h.bad("needs 'descr', 'fortran_order' and 'shape'");
+            if (h.fortran) throw new BadFileException(source, "Fortran-order .npy arrays are not supported; save with numpy.ascontiguousarray");
+            NdArray.checkShape(h.shape, source, "");
+            return h;
+        }
+
+        private BadFileException bad(String why) {
+            return new BadFileException(source, "malformed .npy header (" + why + "): " + abbreviate(text));
+        }
+
+        private void ws() {
+            while (pos < text.length() && Character.isWhitespace(text.charAt(pos))) pos++;
+        }
+
+        private boolean eat(char c) {
+            ws();
+            if (pos < text.length() && text.charAt(pos) == c) {
+                pos++;
+                return true;
+            }
+            return false;
+        }
+
+        private String quoted() {
+            ws();
+            if (pos >= text.length() || (text.charAt(pos) != '\'' && text.charAt(pos) != '"')) throw bad("expected a quoted string at " + pos);
+            char q = text.charAt(pos);
+            int end = text.indexOf(q, pos + 1);
+            if (end < 0) throw bad("unterminated string");
+            String v = text.substring(pos + 1, end);
+            pos = end + 1;
+            return v;
+        }
+
+        private void dict() {
+            if (!eat('{')) throw bad("not a dict");
+            while (!eat('}')) {
+                String key = quoted();
+                if (!eat(':')) throw bad("expected ':' after '" + key + "'");
+                switch (key) {
+                    case "descr" -> {
+                        if (type != null) throw bad("'descr' given twice");
+                        descr(quoted());
+                    }
+                    case "fortran_order" -> {
+                        if (fortran != null) throw bad("'fortran_order' given twice");
+                        ws();
+                        if (text.startsWith("True", pos)) fortran = true;
+                        else if (text.startsWith("False", pos)) fortran = false;
+                        else throw bad("fortran_order must be True or False");
+                        pos += fortran ? 4 : 5;
+                    }
+                    case "shape" -> {
+                        if (shape != null) throw bad("'shape' given twice");
+                        shape = tuple();
+                    }
+                    default -> throw bad("unexpected key '" + key + "'");
+                }
+                if (!eat(',')) {
+                    if (!eat('}')) throw bad("expected ',' or '}'");
+                    break;
+                }
+            }
+            ws();
+            if (pos != text.length()) throw bad("text after the dict");
+        }
+
+        private void descr(String d) {
+            char order = d.isEmpty() ? ' ' : d.charAt(0);
+            String code = "<>|=".indexOf(order) >= 0 ? d.substring(1) : d;
+            type = ElementType.fromNpyCode(code);
+            if (type == null) {
+                throw new BadFileException(source, "unsupported .npy dtype '" + d + "' (float32, float64, int64, int32, uint8 are read)");
+            }
+            if (order == '|' && type.size() > 1) throw bad("byte order '|' is only valid for single-byte types, got '" + d + "'");
+            bigEndian = order == '>';
+        }
+
+        private int[] tuple() {
+            if (!eat('(')) throw bad("shape must be a tuple");
+            List<Integer> dims = new ArrayList<>();
+            boolean trailingComma = false;
+            while (!eat(')')) {
+                ws();
+                int begin = pos;
+                while (pos < text.length() && Character.isDigit(text.charAt(pos))) pos++;
+                String digits = text.substring(begin, pos);
+                if (digits.isEmpty() || digits.length() > 10) throw bad("bad shape entry at " + begin);
+                long v = Long.parseLong(digits);
+                if (v > Integer.MAX_VALUE) throw new BadFileException(source, "shape entry " + v + " is too large: more than " + Integer.MAX_VALUE + " elements");
+                dims.add((int) v);
+                trailingComma = eat(',');
+                if (!trailingComma) {
+                    if (!eat(')')) throw bad("expected ',' or ')' in shape");
+                    break;
+                }
+            }
+            if (dims.size() == 1 && !trailingComma) throw bad("a 1-tuple needs a trailing comma, as (n,)");
+            return dims.stream().mapToInt(Integer::intValue).toArray();
+        }
     }
 
     private static ByteBuffer swapToLittle(ByteBuffer big, int size) {
@@ -102,7 +198,8 @@ public final class Npy {
     }
 
     static String abbreviate(String s) {
-        String one = s.replaceAll("\\s+", " ");
+        String cut = s.length() > 200 ? s.substring(0, 200) : s;
+        String one = cut.replaceAll("\\s+", " ").strip();
         return one.length() <= 80 ? one : one.substring(0, 77) + "...";
     }
 
@@ -115,11 +212,13 @@ public final class Npy {
         String dict = "{'descr': '" + a.type().npyDescr() + "', 'fortran_order': False, 'shape': " + shape + ", }";
         int major = dict.length() + 11 > 65535 ? 2 : 1;
         int preamble = major == 1 ? 10 : 12;
-        int total = preamble + dict.length() + 1;
-        int pad = (64 - total % 64) % 64;
+        int headerEnd = preamble + dict.length() + 1;
+        int pad = (64 - headerEnd % 64) % 64;
         String header = dict + " ".repeat(pad) + "\n";
         byte[] h = header.getBytes(StandardCharsets.ISO_8859_1);
-        ByteBuffer out = ByteBuffer.allocate(preamble + h.length + a.numel() * a.type().size()).order(ByteOrder.LITTLE_ENDIAN);
+        long fileBytes = (long) preamble + h.length + (long) a.numel() * a.type().size();
+        if (fileBytes > Files2.MAX_FILE_BYTES) throw new IllegalArgumentException(".npy file of " + fileBytes + " bytes exceeds the 2 GiB this writer handles");
+        ByteBuffer out = ByteBuffer.allocate((int) fileBytes).order(ByteOrder.LITTLE_ENDIAN);
         out.put(MAGIC).put((byte) major).put((byte) 0);
         if (major == 1) out.putShort((short) h.length);
         else out.putInt(h.length);

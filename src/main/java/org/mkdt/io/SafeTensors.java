@@ -26,7 +26,10 @@ import java.util.Map;
 public final class SafeTensors {
     /** The format's own limit on the JSON header. */
     public static final long MAX_HEADER_BYTES = 100L << 20;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Strict: a duplicate key or text after the header object is an error, not ignored. */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     /** Named arrays (in file order) and string metadata. */
     public record Contents(Map<String, NdArray> tensors, Map<String, String> metadata) {
@@ -75,7 +78,7 @@ public final class SafeTensors {
         }
         // The data must be covered exactly: sort by begin, then check contiguity and the end.
         List<Object[]> byOffset = new ArrayList<>(entries);
-        byOffset.sort((a, b) -> Long.compare((long) a[3], (long) b[3]));
+        byOffset.sort((a, b) -> (long) a[3] != (long) b[3] ? Long.compare((long) a[3], (long) b[3]) : Long.compare((long) a[4], (long) b[4]));
         long at = 0;
         for (Object[] e : byOffset) {
             if ((long) e[3] != at) throw new BadFileException(source, "tensor '" + e[0] + "' starts at byte " + e[3] + ", expected " + at + " (hole or overlap in the data)");
@@ -98,17 +101,15 @@ public final class SafeTensors {
         if (type == null) throw new BadFileException(source, "tensor '" + name + "' has unsupported dtype " + Npy.abbreviate(dtype.asText()) + " (F32, F64, I64, I32, U8 are read)");
         if (shape == null || !shape.isArray()) throw new BadFileException(source, "tensor '" + name + "' has no shape");
         int[] dims = new int[shape.size()];
-        long count = 1;
         for (int i = 0; i < dims.length; i++) {
             JsonNode d = shape.get(i);
-            if (!d.canConvertToLong() || !d.isIntegralNumber() || d.asLong() < 0 || d.asLong() > Integer.MAX_VALUE) {
-                throw new BadFileException(source, "tensor '" + name + "' has a bad shape entry " + Npy.abbreviate(d.toString()));
+            if (!d.isIntegralNumber() || !d.canConvertToLong() || d.asLong() < 0 || d.asLong() > Integer.MAX_VALUE) {
+                throw new BadFileException(source, "tensor '" + name + "' has a bad shape entry " + Npy.abbreviate(String.valueOf(d)));
             }
             dims[i] = (int) d.asLong();
-            count *= Math.max(1, dims[i]);
-            if (count > Integer.MAX_VALUE) throw new BadFileException(source, "tensor '" + name + "' claims more than " + Integer.MAX_VALUE + " elements");
         }
-        count = NdArray.numel(dims);
+        NdArray.checkShape(dims, source, "tensor '" + name + "': ");
+        long count = NdArray.numel(dims);
         if (offsets == null || !offsets.isArray() || offsets.size() != 2 || !offsets.get(0).isIntegralNumber() || !offsets.get(1).isIntegralNumber()
                 || !offsets.get(0).canConvertToLong() || !offsets.get(1).canConvertToLong()) {
             throw new BadFileException(source, "tensor '" + name + "' has no valid data_offsets [begin, end]");

@@ -70,10 +70,34 @@ class CifarReaderTest {
     }
 
     @Test
+    void eachBatchMustHoldWholeRecordsOnItsOwn() throws IOException {
+        Path d = Files.createDirectories(dir.resolve("misaligned"));
+        byte[] one = records(2, 1, 10);
+        Files.write(d.resolve("data_batch_1.bin"), Arrays.copyOf(one, one.length - 1));
+        Files.write(d.resolve("data_batch_2.bin"), Arrays.copyOf(one, one.length + 1));
+        for (int i = 3; i <= 5; i++) Files.write(d.resolve("data_batch_" + i + ".bin"), one);
+        Files.write(d.resolve("test_batch.bin"), one);
+        BadFileException e = assertThrows(BadFileException.class, () -> Datasets.load(d.toString(), null));
+        assertTrue(e.getMessage().contains("data_batch_1.bin: ") && e.getMessage().contains("not a whole number"), e.getMessage());
+        assertTrue(assertThrows(BadFileException.class, () -> CifarReader.records(new byte[0], 1, 10, "e.bin", Datasets.NAMES)).getMessage().contains("empty"));
+    }
+
+    @Test
     void missingFileIsNamed() throws IOException {
         Path d = Files.createDirectories(dir.resolve("partial"));
         Files.write(d.resolve("data_batch_1.bin"), records(1, 1, 10));
         BadFileException e = assertThrows(BadFileException.class, () -> Datasets.load(d.toString(), null));
         assertTrue(e.getMessage().contains("data_batch_2.bin: no such file"), e.getMessage());
+    }
+
+    @Test
+    void idxFilesWithoutImagesAreRejected() throws IOException {
+        Path d = Files.createDirectories(dir.resolve("idx"));
+        for (String split : new String[] {"train", "t10k"}) {
+            Files.write(d.resolve(split + "-images-idx3-ubyte"), org.mkdt.io.Idx.toBytes(org.mkdt.io.NdArray.ofBytes(new byte[0], 0, 28, 28)));
+            Files.write(d.resolve(split + "-labels-idx1-ubyte"), org.mkdt.io.Idx.toBytes(org.mkdt.io.NdArray.ofBytes(new byte[0], 0)));
+        }
+        BadFileException e = assertThrows(BadFileException.class, () -> Datasets.load(d.toString(), null));
+        assertTrue(e.getMessage().contains("no images"), e.getMessage());
     }
 }

@@ -58,6 +58,19 @@ class ImageFolderReaderTest {
     }
 
     @Test
+    void greyImagesKeepTheirValues() throws IOException {
+        Path f = dir.resolve("g/cls/grey.png");
+        Files.createDirectories(f.getParent());
+        BufferedImage img = new BufferedImage(2, 2, BufferedImage.TYPE_BYTE_GRAY);
+        img.getRaster().setSample(0, 0, 0, 128);
+        ImageIO.write(img, "png", f.toFile());
+        Dataset ds = Datasets.load(dir.resolve("g").toString(), null);
+        assertEquals(128, ds.train().pixels()[0] & 0xff, "red");
+        assertEquals(128, ds.train().pixels()[4] & 0xff, "green");
+        assertEquals(128, ds.train().pixels()[8] & 0xff, "blue");
+    }
+
+    @Test
     void sizeMismatchAndNonImagesAreNamed() throws IOException {
         png(dir.resolve("a/cls/x.png"), 4, 4, 0);
         png(dir.resolve("a/cls/y.png"), 5, 4, 0);

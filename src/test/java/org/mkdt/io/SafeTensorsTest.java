@@ -103,5 +103,16 @@ class SafeTensorsTest {
         assertTrue(bad(file("{\"a\": {\"dtype\": \"F32\", \"shape\": [1000000, 1000000], \"data_offsets\": [0, 4000000000000]}}", 300)).contains("more than"));
         byte[] hugeHeader = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(1L << 40).array();
         assertTrue(bad(hugeHeader).contains("implausible"));
+        assertTrue(bad(file("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}, \"a\": {}}", 4)).contains("invalid JSON"));
+        assertTrue(bad(file("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}} junk", 4)).contains("invalid JSON"));
+        assertTrue(bad(file("{\"a\\nb\": 5}", 0)).contains("is not a JSON object"));
+    }
+
+    @Test
+    void anEmptyTensorMaySitAtAnyOffsetInAnyKeyOrder() {
+        byte[] b = file("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}, "
+                + "\"b\": {\"dtype\": \"F32\", \"shape\": [0], \"data_offsets\": [0, 0]}}", 4);
+        SafeTensors.Contents c = SafeTensors.read(b, "mem");
+        assertEquals(0, c.tensors().get("b").numel());
     }
 }
