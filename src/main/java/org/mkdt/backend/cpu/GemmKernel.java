@@ -17,12 +17,30 @@ public final class GemmKernel {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     /**
-     * Rows of the micro-tile. 8 x 2 vector accumulators (16 registers) measured best on AVX-512
-     * (32 registers): 248 GFLOP/s at n = 1024 on 2 cores, against 185-217 for 6 x 2 and 195-246
-     * for 4 x 4 (sweep of MR x NR x KC x MC, 2026-11-26). On AVX2 (16 registers) 6 x 2 would
-     * avoid spills; no such machine is at hand to measure.
+     * The micro-kernel versions, side by side: MR rows by two vectors of columns.
+     * <ul>
+     *   <li>8 x 2 (16 accumulators) measured best where there are 32 vector registers (AVX-512):
+     *       248 GFLOP/s at n = 1024 on 2 cores, against 185-217 for 6 x 2 and 195-246 for 4 x 4
+     *       (sweep of MR x NR x KC x MC, 2026-11-26);</li>
+     *   <li>6 x 2 (12 accumulators) fits the 16 registers of AVX2 without spilling.</li>
+     * </ul>
      */
-    static final int MR = 8;
+    enum Tile {
+        T8X2(8),
+        T6X2(6);
+
+        final int mr;
+
+        Tile(int mr) {
+            this.mr = mr;
+        }
+
+        /** 8 x 2 with 512-bit vectors (AVX-512 has 32 registers), else 6 x 2. */
+        static final Tile DEFAULT = L >= 16 ? T8X2 : T6X2;
+    }
+
+    /** The largest MR of any tile (sizes the scratch tile). */
+    private static final int MAX_MR = 8;
     /** Columns of the micro-tile: two vectors. */
     static final int NR = 2 * L;
     private static final int KC = 512;
@@ -30,7 +48,7 @@ public final class GemmKernel {
     private static final int NC = 4096;
 
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(
-            () -> new float[][] {new float[MC * KC], new float[KC * NC], new float[MR * NR]});
+            () -> new float[][] {new float[MC * KC], new float[KC * NC], new float[MAX_MR * NR]});
 
     private GemmKernel() {}
 
@@ -42,7 +60,8 @@ public final class GemmKernel {
      * training step of 15 s instead of 2.
      */
     static void warmUp() {
-        int m = MC + MR + 1, n = 2 * NR + 3, k = KC + 5;
+        int mr = Tile.DEFAULT.mr;
+        int m = MC + mr + 1, n = 2 * NR + 3, k = KC + 5;
         float[] a = new float[m * k], b = new float[k * n], c = new float[m * n];
         for (int i = 0; i < a.length; i++) a[i] = (i % 7) * 0.1f;
         for (int i = 0; i < b.length; i++) b[i] = (i % 5) * 0.1f;
@@ -50,7 +69,7 @@ public final class GemmKernel {
             for (int t = 0; t < 4; t++) {
                 boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
                 sgemmSerial(m, n, k, a, 0, ta ? m : k, ta, b, 0, tb ? k : n, tb, c, 0, n, rep % 2 == 0);
-                sgemmSerial(MR, NR, 27, a, 0, ta ? MR : 27, ta, b, 0, tb ? 27 : NR, tb, c, 0, NR, false);
+                sgemmSerial(mr, NR, 27, a, 0, ta ? mr : 27, ta, b, 0, tb ? 27 : NR, tb, c, 0, NR, false);
             }
         }
     }
@@ -71,17 +90,26 @@ public final class GemmKernel {
                         c, offC + lo, ldc, accumulate));
     }
 
-    /** One thread: C = op(A) op(B) (+ C). */
+    /** One thread: C = op(A) op(B) (+ C), with the machine's micro-kernel. */
     public static void sgemmSerial(int m, int n, int k,
                                    float[] a, int offA, int lda, boolean transA,
                                    float[] b, int offB, int ldb, boolean transB,
                                    float[] c, int offC, int ldc, boolean accumulate) {
+        sgemmSerial(Tile.DEFAULT, m, n, k, a, offA, lda, transA, b, offB, ldb, transB, c, offC, ldc, accumulate);
+    }
+
+    /** One thread, a given micro-kernel version (tests and benchmarks pick each). */
+    static void sgemmSerial(Tile tile, int m, int n, int k,
+                            float[] a, int offA, int lda, boolean transA,
+                            float[] b, int offB, int ldb, boolean transB,
+                            float[] c, int offC, int ldc, boolean accumulate) {
+        final int tileRows = tile.mr;
         if (m == 0 || n == 0) return;
         if (!accumulate) {
             for (int i = 0; i < m; i++) java.util.Arrays.fill(c, offC + i * ldc, offC + i * ldc + n, 0f);
         }
         float[][] scratch = SCRATCH.get();
-        float[] packA = scratch[0], packB = scratch[1], tile = scratch[2];
+        float[] packA = scratch[0], packB = scratch[1], edge = scratch[2];
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
@@ -89,21 +117,21 @@ public final class GemmKernel {
                 packB(kc, nc, b, offB, ldb, transB, pc, jc, packB);
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
-                    packA(mc, kc, a, offA, lda, transA, ic, pc, packA);
+                    packA(tileRows, mc, kc, a, offA, lda, transA, ic, pc, packA);
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
                         int pb = (jr / NR) * kc * NR;
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int mr = Math.min(MR, mc - ir);
-                            int pa = (ir / MR) * kc * MR;
+                        for (int ir = 0; ir < mc; ir += tileRows) {
+                            int mr = Math.min(tileRows, mc - ir);
+                            int pa = (ir / tileRows) * kc * tileRows;
                             int cOff = offC + (ic + ir) * ldc + jc + jr;
-                            if (mr == MR && nr == NR) {
-                                micro(kc, packA, pa, packB, pb, c, cOff, ldc);
+                            if (mr == tileRows && nr == NR) {
+                                micro(tile, kc, packA, pa, packB, pb, c, cOff, ldc);
                             } else {
-                                java.util.Arrays.fill(tile, 0f);
-                                micro(kc, packA, pa, packB, pb, tile, 0, NR);
+                                java.util.Arrays.fill(edge, 0f);
+                                micro(tile, kc, packA, pa, packB, pb, edge, 0, NR);
                                 for (int i = 0; i < mr; i++) {
-                                    for (int j = 0; j < nr; j++) c[cOff + i * ldc + j] += tile[i * NR + j];
+                                    for (int j = 0; j < nr; j++) c[cOff + i * ldc + j] += edge[i * NR + j];
                                 }
                             }
                         }
@@ -114,17 +142,17 @@ public final class GemmKernel {
     }
 
     /** Packs rows [ic, ic+mc) x cols [pc, pc+kc) of op(A) into MR-row panels, zero-padded: [panel][k][MR]. */
-    private static void packA(int mc, int kc, float[] a, int offA, int lda, boolean transA, int ic, int pc, float[] dst) {
-        for (int ir = 0; ir < mc; ir += MR) {
-            int mr = Math.min(MR, mc - ir);
-            int base = (ir / MR) * kc * MR;
+    private static void packA(int tileRows, int mc, int kc, float[] a, int offA, int lda, boolean transA, int ic, int pc, float[] dst) {
+        for (int ir = 0; ir < mc; ir += tileRows) {
+            int mr = Math.min(tileRows, mc - ir);
+            int base = (ir / tileRows) * kc * tileRows;
             for (int p = 0; p < kc; p++) {
-                int d = base + p * MR;
+                int d = base + p * tileRows;
                 for (int i = 0; i < mr; i++) {
                     int row = ic + ir + i, col = pc + p;
                     dst[d + i] = transA ? a[offA + col * lda + row] : a[offA + row * lda + col];
                 }
-                for (int i = mr; i < MR; i++) dst[d + i] = 0f;
+                for (int i = mr; i < tileRows; i++) dst[d + i] = 0f;
             }
         }
     }
@@ -147,21 +175,31 @@ public final class GemmKernel {
     }
 
     /**
-     * C[MR x NR] += Apanel[MR x kc] . Bpanel[kc x NR]; accumulators held in 16 vector registers.
-     * Branch-free on purpose: a data-dependent branch here costs a deoptimisation when a later
-     * call takes the other side, and the Vector API is very slow until C2 recompiles.
+     * C[MR x NR] += Apanel[MR x kc] . Bpanel[kc x NR] with the tile's kernel. The kernels are
+     * branch-free and write their stores out inline on purpose: a data-dependent branch costs a
+     * deoptimisation when a later call takes the other side, and a helper taking vectors as
+     * arguments, if not inlined, boxes every vector; either makes the Vector API several times
+     * slower until the JIT recompiles.
      */
-    private static void micro(int kc, float[] pa, int ia, float[] pb, int ib, float[] c, int ic, int ldc) {
-        FloatVector c00 = FloatVector.zero(S); FloatVector c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S); FloatVector c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S); FloatVector c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S); FloatVector c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S); FloatVector c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S); FloatVector c51 = FloatVector.zero(S);
-        FloatVector c60 = FloatVector.zero(S); FloatVector c61 = FloatVector.zero(S);
-        FloatVector c70 = FloatVector.zero(S); FloatVector c71 = FloatVector.zero(S);
+    private static void micro(Tile tile, int kc, float[] pa, int ia, float[] pb, int ib, float[] c, int ic, int ldc) {
+        switch (tile) {
+            case T8X2 -> micro8x2(kc, pa, ia, pb, ib, c, ic, ldc);
+            case T6X2 -> micro6x2(kc, pa, ia, pb, ib, c, ic, ldc);
+        }
+    }
+
+    /** The 8 x 2 micro-kernel: 16 vector accumulators. */
+    private static void micro8x2(int kc, float[] pa, int ia, float[] pb, int ib, float[] c, int ic, int ldc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
-            int bo = ib + p * NR, ao = ia + p * MR;
+            int bo = ib + p * NR, ao = ia + p * 8;
             FloatVector b0 = FloatVector.fromArray(S, pb, bo);
             FloatVector b1 = FloatVector.fromArray(S, pb, bo + L);
             FloatVector x0 = FloatVector.broadcast(S, pa[ao + 0]);
@@ -189,8 +227,6 @@ public final class GemmKernel {
             c70 = x7.fma(b0, c70);
             c71 = x7.fma(b1, c71);
         }
-        // Stores written out inline: a helper taking vectors as arguments, if the JIT does
-        // not inline it, boxes every vector and runs the kernel several times slower.
         int r0 = ic + 0 * ldc;
         FloatVector.fromArray(S, c, r0).add(c00).intoArray(c, r0);
         FloatVector.fromArray(S, c, r0 + L).add(c01).intoArray(c, r0 + L);
@@ -215,5 +251,56 @@ public final class GemmKernel {
         int r7 = ic + 7 * ldc;
         FloatVector.fromArray(S, c, r7).add(c70).intoArray(c, r7);
         FloatVector.fromArray(S, c, r7 + L).add(c71).intoArray(c, r7 + L);
+    }
+
+    /** The 6 x 2 micro-kernel: 12 vector accumulators. */
+    private static void micro6x2(int kc, float[] pa, int ia, float[] pb, int ib, float[] c, int ic, int ldc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bo = ib + p * NR, ao = ia + p * 6;
+            FloatVector b0 = FloatVector.fromArray(S, pb, bo);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bo + L);
+            FloatVector x0 = FloatVector.broadcast(S, pa[ao + 0]);
+            c00 = x0.fma(b0, c00);
+            c01 = x0.fma(b1, c01);
+            FloatVector x1 = FloatVector.broadcast(S, pa[ao + 1]);
+            c10 = x1.fma(b0, c10);
+            c11 = x1.fma(b1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, pa[ao + 2]);
+            c20 = x2.fma(b0, c20);
+            c21 = x2.fma(b1, c21);
+            FloatVector x3 = FloatVector.broadcast(S, pa[ao + 3]);
+            c30 = x3.fma(b0, c30);
+            c31 = x3.fma(b1, c31);
+            FloatVector x4 = FloatVector.broadcast(S, pa[ao + 4]);
+            c40 = x4.fma(b0, c40);
+            c41 = x4.fma(b1, c41);
+            FloatVector x5 = FloatVector.broadcast(S, pa[ao + 5]);
+            c50 = x5.fma(b0, c50);
+            c51 = x5.fma(b1, c51);
+        }
+        int r0 = ic + 0 * ldc;
+        FloatVector.fromArray(S, c, r0).add(c00).intoArray(c, r0);
+        FloatVector.fromArray(S, c, r0 + L).add(c01).intoArray(c, r0 + L);
+        int r1 = ic + 1 * ldc;
+        FloatVector.fromArray(S, c, r1).add(c10).intoArray(c, r1);
+        FloatVector.fromArray(S, c, r1 + L).add(c11).intoArray(c, r1 + L);
+        int r2 = ic + 2 * ldc;
+        FloatVector.fromArray(S, c, r2).add(c20).intoArray(c, r2);
+        FloatVector.fromArray(S, c, r2 + L).add(c21).intoArray(c, r2 + L);
+        int r3 = ic + 3 * ldc;
+        FloatVector.fromArray(S, c, r3).add(c30).intoArray(c, r3);
+        FloatVector.fromArray(S, c, r3 + L).add(c31).intoArray(c, r3 + L);
+        int r4 = ic + 4 * ldc;
+        FloatVector.fromArray(S, c, r4).add(c40).intoArray(c, r4);
+        FloatVector.fromArray(S, c, r4 + L).add(c41).intoArray(c, r4 + L);
+        int r5 = ic + 5 * ldc;
+        FloatVector.fromArray(S, c, r5).add(c50).intoArray(c, r5);
+        FloatVector.fromArray(S, c, r5 + L).add(c51).intoArray(c, r5 + L);
     }
 }

@@ -23,7 +23,13 @@ class GemmKernelTest {
                 float[] c = toFloat(c0);
                 GemmKernel.sgemm(m, n, k, toFloat(a), 0, lda, ta, toFloat(b), 0, ldb, tb, c, 0, n, acc);
                 // Sums of k products of |x| <= 1: float32 rounding grows like sqrt(k) * 6e-8.
-                assertClose(ref, c, 1e-6 * Math.sqrt(k) + 1e-6, 1e-4, "sgemm ta=" + ta + " tb=" + tb + " acc=" + acc);
+                double atol = 1e-6 * Math.sqrt(k) + 1e-6;
+                assertClose(ref, c, atol, 1e-4, "sgemm ta=" + ta + " tb=" + tb + " acc=" + acc);
+                for (GemmKernel.Tile tile : GemmKernel.Tile.values()) {
+                    float[] d = toFloat(c0);
+                    GemmKernel.sgemmSerial(tile, m, n, k, toFloat(a), 0, lda, ta, toFloat(b), 0, ldb, tb, d, 0, n, acc);
+                    assertClose(ref, d, atol, 1e-4, "sgemm tile " + tile + " ta=" + ta + " tb=" + tb + " acc=" + acc);
+                }
             }
         }
     }
