@@ -5,27 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
 import org.mkdt.check.OpCatalog;
-import picocli.CommandLine;
 
 class CheckCommandTest {
-    private record Run(int code, String out, String err) {}
-
-    private static Run run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
     @Test
     void checkGradientsJsonListsEveryOpWithinTolerance() throws Exception {
-        Run r = run("check", "gradients", "--json");
+        CliRun r = CliRun.of("check", "gradients", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode doc = new ObjectMapper().readTree(r.out());
         assertTrue(doc.get("pass").asBoolean());
@@ -38,7 +24,7 @@ class CheckCommandTest {
 
     @Test
     void checkMetagradJsonPassesAllThreeComparisons() throws Exception {
-        Run r = run("check", "metagrad", "--json", "--trace");
+        CliRun r = CliRun.of("check", "metagrad", "--json", "--trace");
         assertEquals(0, r.code(), r.err());
         JsonNode doc = new ObjectMapper().readTree(r.out());
         assertTrue(doc.get("pass").asBoolean());
@@ -50,10 +36,10 @@ class CheckCommandTest {
 
     @Test
     void badArgumentsExitNonZeroWithOneLine() {
-        Run r = run("check", "everything");
+        CliRun r = CliRun.of("check", "everything");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("everything"), r.err());
-        Run b = run("bench", "cpu", "--batch", "0");
+        CliRun b = CliRun.of("bench", "cpu", "--batch", "0");
         assertEquals(1, b.code());
         assertEquals("mkdt: error: --batch: 0 is outside 1..4096", b.err().strip());
     }

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -13,26 +11,15 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mkdt.data.Artefacts;
 import org.mkdt.data.Datasets;
 import org.mkdt.io.NdArray;
-import picocli.CommandLine;
 
 class DataCommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int code, String out, String err) {}
-
-    private static Run run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        return new Run(cl.execute(args), out.toString(), err.toString());
-    }
-
     @Test
     void fashionMnistInfo() {
         assumeTrue(Files.isDirectory(Datasets.FASHION_MNIST_DIR), "Debian's dataset-fashion-mnist is not installed: skipped");
-        Run r = run("data", "info", "fashion-mnist");
+        CliRun r = CliRun.of("data", "info", "fashion-mnist");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("train       60000 images, uint8 (60000, 1, 32, 32)"), r.out());
         assertTrue(r.out().contains("test        10000 images"), r.out());
@@ -43,7 +30,7 @@ class DataCommandTest {
     void artefactInfoShowsKindTensorsAndMetadata() throws Exception {
         Path f = dir.resolve("t.safetensors");
         Artefacts.writeRepresentations(f, NdArray.of(new float[] {1, -2, 3, 4}, 2, 2), "abc");
-        Run r = run("data", "info", f.toString());
+        CliRun r = CliRun.of("data", "info", f.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("kind        mkdt.teacher_representations"), r.out());
         assertTrue(r.out().contains("representations      F32 (2, 2)  range [-2.00000, 4.00000]"), r.out());
@@ -54,10 +41,10 @@ class DataCommandTest {
     void badFilesGiveOneLineAndExitOne() throws Exception {
         Path f = dir.resolve("broken.npy");
         Files.write(f, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11});
-        Run r = run("data", "info", f.toString());
+        CliRun r = CliRun.of("data", "info", f.toString());
         assertEquals(1, r.code());
         assertEquals("mkdt: error: " + f + ": not a .npy file (wrong magic number)", r.err().strip());
-        Run m = run("data", "info", dir.resolve("missing").toString());
+        CliRun m = CliRun.of("data", "info", dir.resolve("missing").toString());
         assertEquals(1, m.code());
         assertTrue(m.err().strip().endsWith("missing: no such file or folder, and not a data set name (fashion-mnist, cifar10, cifar100, tiny-imagenet)"), m.err());
     }
