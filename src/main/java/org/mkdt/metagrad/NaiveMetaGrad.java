@@ -32,7 +32,11 @@ public final class NaiveMetaGrad implements MetaGrad {
             Tensor theta = p.theta0().detach().requireGrad();
             for (int k = 0; k < p.steps(); k++) {
                 Tensor loss = InnerStep.innerLoss(p, theta, images, targets, p.schedule().batch(k));
-                if (trace != null) trace.forward(k, loss.item(), Math.sqrt(InnerStep.squaredDistance(theta, p.thetaStar()).item()));
+                if (trace != null) {
+                    try (GradMode.Guard off = GradMode.noGrad()) {
+                        trace.forward(k, loss.item(), Math.sqrt(InnerStep.squaredDistance(theta, p.thetaStar()).item()));
+                    }
+                }
                 Tensor grad = Autograd.grad(loss, List.of(theta), true).get(0);
                 theta = Elementwise.sub(theta, Elementwise.mul(alpha, grad));
             }

@@ -44,16 +44,16 @@ public final class InstanceNorm {
         g.backend().instanceNormGrad(g, xhat, rstd, dx);
         return Graph.record("instanceNormGrad", dx, (u, needs) -> new Tensor[] {
                 needs[0] ? grad(u, x, xhat, rstd) : null,
-                needs[1] ? secondOrder(u, g, xhat, rstd) : null}, g, x);
+                needs[1] ? secondOrder(u, g, x, xhat, rstd) : null}, g, x);
     }
 
     /** d/dx of sum(u * grad(g, x)); differentiating it again (third order) is not supported. */
-    private static Tensor secondOrder(Tensor u, Tensor g, Tensor xhat, Tensor rstd) {
+    private static Tensor secondOrder(Tensor u, Tensor g, Tensor x, Tensor xhat, Tensor rstd) {
         Tensor out = Tensor.zeros(u.backend(), u.dtype(), u.shape());
         u.backend().instanceNormGradGrad(u, g, xhat, rstd, out);
         return Graph.record("instanceNormGradGrad", out, (w, needs) -> {
             throw new UnsupportedOperationException("third derivatives of instance norm are not implemented");
-        }, u, g);
+        }, u, g, x);
     }
 
     /** normalize(x) * gamma (C) + beta (C). */

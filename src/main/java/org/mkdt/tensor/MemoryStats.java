@@ -7,6 +7,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * size when allocated and subtracts it when released (explicitly, by its scope, or by the
  * garbage collector's cleaner for unscoped storage). Peak is the high-water mark since the last
  * {@link #resetPeak()}. Views share storage and are not counted twice.
+ *
+ * <p>Figures are exact for work done inside {@link Scope}s: storage made outside any scope is
+ * subtracted whenever the garbage collector gets to it, which can happen during a measurement.
+ * That is why the meta-gradient checks run on a backend instance of their own, inside scopes.
  */
 public final class MemoryStats {
     private final AtomicLong live = new AtomicLong();

@@ -73,7 +73,10 @@ public final class Scope implements AutoCloseable {
         if (closed) return;
         if (Thread.currentThread() != thread) throw new IllegalStateException("scope closed on another thread");
         ArrayDeque<Scope> stack = STACK.get();
-        if (stack.peek() != this) throw new IllegalStateException("scopes must close innermost first");
+        if (!stack.contains(this)) throw new IllegalStateException("scope is not open on this thread");
+        // Inner scopes left open (a missing try-with-resources) are closed first: otherwise they
+        // would own every later allocation of this thread and never free it.
+        while (stack.peek() != this) stack.peek().close();
         stack.pop();
         closed = true;
         List<Storage> toFree = new ArrayList<>(owned);

@@ -54,4 +54,20 @@ class ScopeTest {
         assertEquals(base, mem.liveBytes());
         assertEquals(base + 8000, mem.peakBytes());
     }
+
+    @Test
+    @SuppressWarnings("resource")
+    void closingAnOuterScopeAlsoClosesALeakedInnerOne() {
+        MemoryStats mem = CPU.memory();
+        long base = mem.liveBytes();
+        Scope outer = Scope.open();
+        Scope.open(); // leaked: never closed by its owner
+        Tensor.zeros(CPU, DType.F32, 250);
+        outer.close();
+        assertEquals(base, mem.liveBytes(), "the leaked scope's tensors are released too");
+        try (Scope s = Scope.open()) {
+            Tensor.zeros(CPU, DType.F32, 250);
+        }
+        assertEquals(base, mem.liveBytes(), "later scopes work as usual");
+    }
 }

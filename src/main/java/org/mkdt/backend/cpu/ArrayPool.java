@@ -70,21 +70,38 @@ final class ArrayPool {
     }
 
     private <T> void put(Map<Integer, ArrayDeque<T>> map, int n, T a, long bytes) {
-        if (bytes < MIN_POOLED_BYTES || cachedBytes + bytes > capacityBytes) return;
+        if (bytes < MIN_POOLED_BYTES || cachedBytes + bytes > capacityBytes || System.nanoTime() - pausedUntil < 0) return;
         map.computeIfAbsent(n, k -> new ArrayDeque<>()).push(a);
         cachedBytes += bytes;
     }
 
-    /** Allocates; on OutOfMemoryError empties the cache, collects, and tries once more. */
+    /**
+     * Allocates. When the heap is full: stop caching for a while (arrays released meanwhile go
+     * back to the collector), empty the cache, and give the collector and the cleaner thread a
+     * few chances to return unreachable tensors' arrays before giving up.
+     */
     private <T> T allocate(java.util.function.Supplier<T> make) {
-        try {
-            return make.get();
-        } catch (OutOfMemoryError e) {
-            clear();
-            System.gc();
-            return make.get();
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return make.get();
+            } catch (OutOfMemoryError e) {
+                if (attempt == 3) throw e;
+                pausedUntil = System.nanoTime() + 10_000_000_000L;
+                clear();
+                System.gc();
+                try {
+                    Thread.sleep(50L << attempt);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                clear();
+            }
         }
     }
+
+    /** Caching is paused until this System.nanoTime() after the heap ran out. */
+    private volatile long pausedUntil = System.nanoTime();
 
     private static void zero(float[] a) {
         Parallel.forRange(a.length, 1 << 20, (lo, hi) -> java.util.Arrays.fill(a, lo, hi, 0f));

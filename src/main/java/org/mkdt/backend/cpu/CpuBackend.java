@@ -82,104 +82,185 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void copy(Tensor src, Tensor dst) {
-        Buf s = Buf.of(src), d = Buf.of(dst);
-        if (s.f != null && d.f != null) System.arraycopy(s.f, s.off, d.f, d.off, src.numel());
-        else if (s.d != null && d.d != null) System.arraycopy(s.d, s.off, d.d, d.off, src.numel());
-        else for (int i = 0; i < src.numel(); i++) d.set(i, s.get(i));
+        try {
+            Buf s = Buf.of(src), d = Buf.of(dst);
+            if (s.f != null && d.f != null) System.arraycopy(s.f, s.off, d.f, d.off, src.numel());
+            else if (s.d != null && d.d != null) System.arraycopy(s.d, s.off, d.d, d.off, src.numel());
+            else for (int i = 0; i < src.numel(); i++) d.set(i, s.get(i));
+        } finally {
+            fence(src, dst);
+        }
     }
 
     @Override
     public void fill(Tensor dst, double value) {
-        Buf d = Buf.of(dst);
-        if (d.f != null) java.util.Arrays.fill(d.f, d.off, d.off + dst.numel(), (float) value);
-        else java.util.Arrays.fill(d.d, d.off, d.off + dst.numel(), value);
+        try {
+            Buf d = Buf.of(dst);
+            if (d.f != null) java.util.Arrays.fill(d.f, d.off, d.off + dst.numel(), (float) value);
+            else java.util.Arrays.fill(d.d, d.off, d.off + dst.numel(), value);
+        } finally {
+            fence(dst);
+        }
+    }
+
+    /**
+     * Keeps the tensors reachable until the kernel is done: kernels work on the raw arrays, and
+     * a tensor the caller no longer references could otherwise be cleaned (its array pooled and
+     * handed out again) while its data is still being read.
+     */
+    private static void fence(Tensor... tensors) {
+        java.lang.ref.Reference.reachabilityFence(tensors);
     }
 
     @Override
     public void unary(UnaryOp op, Tensor x, Tensor out) {
-        ElementwiseKernel.unary(op, x, out);
+        try {
+            ElementwiseKernel.unary(op, x, out);
+        } finally {
+            fence(x, out);
+        }
     }
 
     @Override
     public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
-        ElementwiseKernel.binary(op, a, b, out);
+        try {
+            ElementwiseKernel.binary(op, a, b, out);
+        } finally {
+            fence(a, b, out);
+        }
     }
 
     @Override
     public void affine(Tensor x, double scale, double shift, Tensor out) {
-        ElementwiseKernel.affine(x, scale, shift, out);
+        try {
+            ElementwiseKernel.affine(x, scale, shift, out);
+        } finally {
+            fence(x, out);
+        }
     }
 
     @Override
     public void sum(Tensor x, Tensor out) {
-        ReduceKernel.reduce(ReduceKernel.Kind.SUM, x, out);
+        try {
+            ReduceKernel.reduce(ReduceKernel.Kind.SUM, x, out);
+        } finally {
+            fence(x, out);
+        }
     }
 
     @Override
     public void max(Tensor x, Tensor out) {
-        ReduceKernel.reduce(ReduceKernel.Kind.MAX, x, out);
+        try {
+            ReduceKernel.reduce(ReduceKernel.Kind.MAX, x, out);
+        } finally {
+            fence(x, out);
+        }
     }
 
     @Override
     public void gemm(Tensor a, boolean transA, Tensor b, boolean transB, Tensor out) {
-        int m = out.shape().dim(0), n = out.shape().dim(1);
-        int k = transA ? a.shape().dim(0) : a.shape().dim(1);
-        int lda = a.shape().dim(1), ldb = b.shape().dim(1);
-        Buf ab = Buf.of(a), bb = Buf.of(b), ob = Buf.of(out);
-        if (a.dtype() == DType.F32) {
-            GemmKernel.sgemm(m, n, k, ab.f, ab.off, lda, transA, bb.f, bb.off, ldb, transB, ob.f, ob.off, n, false);
-        } else {
-            GemmReference.dgemm(m, n, k, ab.d, ab.off, lda, transA, bb.d, bb.off, ldb, transB, ob.d, ob.off, n, false);
+        try {
+            int m = out.shape().dim(0), n = out.shape().dim(1);
+            int k = transA ? a.shape().dim(0) : a.shape().dim(1);
+            int lda = a.shape().dim(1), ldb = b.shape().dim(1);
+            Buf ab = Buf.of(a), bb = Buf.of(b), ob = Buf.of(out);
+            if (a.dtype() == DType.F32) {
+                GemmKernel.sgemm(m, n, k, ab.f, ab.off, lda, transA, bb.f, bb.off, ldb, transB, ob.f, ob.off, n, false);
+            } else {
+                GemmReference.dgemm(m, n, k, ab.d, ab.off, lda, transA, bb.d, bb.off, ldb, transB, ob.d, ob.off, n, false);
+            }
+        } finally {
+            fence(a, b, out);
         }
     }
 
     @Override
     public void conv2d(Tensor x, Tensor w, Tensor bias, Tensor y) {
-        Conv2dKernel.forward(x, w, bias, y);
+        try {
+            Conv2dKernel.forward(x, w, bias, y);
+        } finally {
+            fence(x, w, bias, y);
+        }
     }
 
     @Override
     public void conv2dDataGrad(Tensor dy, Tensor w, Tensor dx) {
-        Conv2dKernel.dataGrad(dy, w, dx);
+        try {
+            Conv2dKernel.dataGrad(dy, w, dx);
+        } finally {
+            fence(dy, w, dx);
+        }
     }
 
     @Override
     public void conv2dWeightGrad(Tensor x, Tensor dy, Tensor dw) {
-        Conv2dKernel.weightGrad(x, dy, dw);
+        try {
+            Conv2dKernel.weightGrad(x, dy, dw);
+        } finally {
+            fence(x, dy, dw);
+        }
     }
 
     @Override
     public void avgPool2(Tensor x, Tensor y) {
-        AvgPool2Kernel.forward(x, y);
+        try {
+            AvgPool2Kernel.forward(x, y);
+        } finally {
+            fence(x, y);
+        }
     }
 
     @Override
     public void avgPool2Grad(Tensor dy, Tensor dx) {
-        AvgPool2Kernel.backward(dy, dx);
+        try {
+            AvgPool2Kernel.backward(dy, dx);
+        } finally {
+            fence(dy, dx);
+        }
     }
 
     @Override
     public void gatherRows(Tensor x, int[] idx, Tensor out) {
-        RowsKernel.gather(x, idx, out);
+        try {
+            RowsKernel.gather(x, idx, out);
+        } finally {
+            fence(x, out);
+        }
     }
 
     @Override
     public void scatterAddRows(Tensor src, int[] idx, Tensor out) {
-        RowsKernel.scatterAdd(src, idx, out);
+        try {
+            RowsKernel.scatterAdd(src, idx, out);
+        } finally {
+            fence(src, out);
+        }
     }
 
     @Override
     public void instanceNorm(Tensor x, double eps, Tensor xhat, Tensor rstd) {
-        InstanceNormKernel.forward(x, eps, xhat, rstd);
+        try {
+            InstanceNormKernel.forward(x, eps, xhat, rstd);
+        } finally {
+            fence(x, xhat, rstd);
+        }
     }
 
     @Override
     public void instanceNormGrad(Tensor g, Tensor xhat, Tensor rstd, Tensor dx) {
-        InstanceNormKernel.backward(g, xhat, rstd, dx);
+        try {
+            InstanceNormKernel.backward(g, xhat, rstd, dx);
+        } finally {
+            fence(g, xhat, rstd, dx);
+        }
     }
 
     @Override
     public void instanceNormGradGrad(Tensor u, Tensor g, Tensor xhat, Tensor rstd, Tensor out) {
-        InstanceNormKernel.secondOrder(u, g, xhat, rstd, out);
+        try {
+            InstanceNormKernel.secondOrder(u, g, xhat, rstd, out);
+        } finally {
+            fence(u, g, xhat, rstd, out);
+        }
     }
 }
