@@ -62,16 +62,16 @@ public interface Backend {
     /** out (M, N) = op(a) (M, K) . op(b) (K, N), op = transpose when the flag is set; 2-D only. */
     void gemm(Tensor a, boolean transA, Tensor b, boolean transB, Tensor out);
 
-    // ---- convolution 3x3, stride 1, padding 1 ----------------------------------------------
+    // ---- 2-D convolution (cross-correlation, like PyTorch), any kernel, stride and padding --
 
-    /** y (N, Co, H, W) = conv(x (N, Ci, H, W), w (Co, Ci, 3, 3)) + bias (Co) [bias may be null]. */
-    void conv2d(Tensor x, Tensor w, Tensor bias, Tensor y);
+    /** y (N, Co, Ho, Wo) = conv(x (N, Ci, H, W), w (Co, Ci, Kh, Kw)) + bias (Co) [bias may be null]. */
+    void conv2d(Tensor x, Tensor w, Tensor bias, ConvGeometry geo, Tensor y);
 
-    /** dx (N, Ci, H, W) = transposed conv of dy (N, Co, H, W) with w (Co, Ci, 3, 3). */
-    void conv2dDataGrad(Tensor dy, Tensor w, Tensor dx);
+    /** dx (N, Ci, H, W) = transposed conv of dy (N, Co, Ho, Wo) with w (Co, Ci, Kh, Kw). */
+    void conv2dDataGrad(Tensor dy, Tensor w, ConvGeometry geo, Tensor dx);
 
-    /** dw (Co, Ci, 3, 3) = correlation of x (N, Ci, H, W) with dy (N, Co, H, W), summed over N. */
-    void conv2dWeightGrad(Tensor x, Tensor dy, Tensor dw);
+    /** dw (Co, Ci, Kh, Kw) = correlation of x (N, Ci, H, W) with dy (N, Co, Ho, Wo), summed over N. */
+    void conv2dWeightGrad(Tensor x, Tensor dy, ConvGeometry geo, Tensor dw);
 
     // ---- pooling 2x2, stride 2 ---------------------------------------------------------------
 

@@ -3,6 +3,7 @@ package org.mkdt.check;
 import static org.mkdt.check.OpCase.in;
 
 import java.util.List;
+import org.mkdt.backend.ConvGeometry;
 import org.mkdt.check.OpCase.Domain;
 import org.mkdt.nn.ConvNet;
 import org.mkdt.ops.AvgPool2;
@@ -49,6 +50,14 @@ public final class OpCatalog {
                 new OpCase("conv2d", List.of(in(2, 3, 5, 7), in(4, 3, 3, 3), in(4)), x -> Conv2d.conv2d(x.get(0), x.get(1), x.get(2))),
                 new OpCase("conv2dDataGrad", List.of(in(2, 4, 5, 7), in(4, 3, 3, 3)), x -> Conv2d.dataGrad(x.get(0), x.get(1))),
                 new OpCase("conv2dWeightGrad", List.of(in(2, 3, 5, 7), in(2, 4, 5, 7)), x -> Conv2d.weightGrad(x.get(0), x.get(1))),
+                new OpCase("conv2d (stride 2)", List.of(in(2, 3, 7, 6), in(4, 3, 3, 3), in(4)),
+                        x -> Conv2d.conv2d(x.get(0), x.get(1), x.get(2), new ConvGeometry(2, 1))),
+                new OpCase("conv2d (1x1, stride 2)", List.of(in(2, 3, 5, 6), in(4, 3, 1, 1)),
+                        x -> Conv2d.conv2d(x.get(0), x.get(1), null, new ConvGeometry(2, 0))),
+                new OpCase("conv2dDataGrad (stride 2)", List.of(in(2, 4, 4, 3), in(4, 3, 3, 3)),
+                        x -> Conv2d.dataGrad(x.get(0), x.get(1), new ConvGeometry(2, 1), 7, 6)),
+                new OpCase("conv2dWeightGrad (stride 2)", List.of(in(2, 3, 7, 6), in(2, 4, 4, 3)),
+                        x -> Conv2d.weightGrad(x.get(0), x.get(1), new ConvGeometry(2, 1), 3, 3)),
                 new OpCase("avgPool2", List.of(in(2, 3, 6, 10)), x -> AvgPool2.avgPool2(x.get(0))),
                 new OpCase("avgPool2Grad", List.of(in(2, 3, 3, 5)), x -> AvgPool2.avgPool2Grad(x.get(0))),
                 new OpCase("gather", List.of(in(7, 5)), x -> Rows.gather(x.get(0), new int[] {3, 0, 3, 6, 2})),

@@ -1,17 +1,19 @@
 package org.mkdt.backend.cpu;
 
+import org.mkdt.backend.ConvGeometry;
 import org.mkdt.tensor.DType;
 import org.mkdt.tensor.Tensor;
 
 /**
- * Convolution 3x3, stride 1, padding 1, and its two gradients.
+ * 2-D convolution (any kernel size, stride and padding) and its two gradients.
  *
- * <p>float32: images are taken in groups of G (G * H * W about 512 columns, fixed by the
- * shape alone); a group's im2col panels sit side by side in one (Ci*9, G*H*W) matrix, so each
- * of the three products is one large GEMM: forward W . cols, data gradient W^T . dY, weight
- * gradient dY . cols^T. Groups run in parallel; the weight gradient keeps one partial sum per
- * group and adds them in group order, so results do not depend on the thread count.
- * float64: direct loops, the reference the float32 path is tested against.
+ * <p>float32: images are taken in groups of G (G * Ho * Wo about 512 columns, fixed by the
+ * shape alone); a group's im2col panels sit side by side in one (Ci*Kh*Kw, G*Ho*Wo) matrix, so
+ * each of the three products is one large GEMM: forward W . cols, data gradient W^T . dY,
+ * weight gradient dY . cols^T (or its transpose). Groups run in parallel; the weight gradient
+ * keeps one partial sum per fixed group of 32 images and adds them in order, so results do not
+ * depend on the thread count. The student's 3x3 / stride 1 / padding 1 case has its own
+ * row-copying im2col. float64: direct loops, the reference the float32 path is tested against.
  */
 final class Conv2dKernel {
     /** Target GEMM width (columns of the grouped im2col matrix): 512 measured best of 1, 512, 2048 (panels stay in L2). */
@@ -22,9 +24,35 @@ final class Conv2dKernel {
 
     private Conv2dKernel() {}
 
-    /** Images per group for planes of hw pixels. */
-    static int group(int hw, int n) {
-        return Math.max(1, Math.min(n, GROUP_COLUMNS / Math.max(1, hw)));
+    /** Shapes of one convolution: input (n, ci, h, w), kernel (co, ci, kh, kw), output (n, co, oh, ow). */
+    private record Dims(int n, int ci, int h, int w, int co, int kh, int kw, int oh, int ow, ConvGeometry geo) {
+        static Dims of(Tensor input, Tensor weight, ConvGeometry geo) {
+            int h = input.shape().dim(2), w = input.shape().dim(3), kh = weight.shape().dim(2), kw = weight.shape().dim(3);
+            return new Dims(input.shape().dim(0), input.shape().dim(1), h, w, weight.shape().dim(0), kh, kw,
+                    geo.out(h, kh), geo.out(w, kw), geo);
+        }
+
+        int hw() {
+            return h * w;
+        }
+
+        int ohw() {
+            return oh * ow;
+        }
+
+        /** Rows of the im2col matrix. */
+        int kk() {
+            return ci * kh * kw;
+        }
+
+        /** Images per GEMM group. */
+        int group() {
+            return Math.max(1, Math.min(n, GROUP_COLUMNS / Math.max(1, ohw())));
+        }
+
+        boolean same3x3() {
+            return geo.isSame3x3(kh, kw);
+        }
     }
 
     /** Thread-local scratch buffer {@code which} of at least {@code size} floats. */
@@ -41,14 +69,43 @@ final class Conv2dKernel {
     // ---- im2col / col2im (float32) -----------------------------------------------------
 
     /**
-     * Writes image x[xo ..] of shape (Ci, H, W) as columns [co, co + H*W) of the (Ci*9, ld)
-     * matrix cols: row (c*9 + kh*3 + kw), column y*W + x holds x[c, y+kh-1, x+kw-1] (0 outside).
+     * Writes image x[xo ..] (Ci, H, W) as columns [col0, col0 + Ho*Wo) of the (Ci*Kh*Kw, ld)
+     * matrix cols: row (c*Kh + i)*Kw + j, column oy*Wo + ox holds x[c, oy*s + i - p, ox*s + j - p]
+     * (0 outside the image).
      */
-    static void im2col(float[] x, int xo, int ci, int h, int w, float[] cols, int co, int ld) {
+    static void im2col(float[] x, int xo, Dims d, float[] cols, int col0, int ld) {
+        if (d.same3x3()) {
+            im2col3x3(x, xo, d.ci, d.h, d.w, cols, col0, ld);
+            return;
+        }
+        int s = d.geo.stride(), p = d.geo.padding();
+        for (int c = 0; c < d.ci; c++) {
+            for (int i = 0; i < d.kh; i++) {
+                for (int j = 0; j < d.kw; j++) {
+                    int row = ((c * d.kh + i) * d.kw + j) * ld + col0;
+                    for (int oy = 0; oy < d.oh; oy++) {
+                        int sy = oy * s + i - p, dst = row + oy * d.ow;
+                        if (sy < 0 || sy >= d.h) {
+                            java.util.Arrays.fill(cols, dst, dst + d.ow, 0f);
+                            continue;
+                        }
+                        int src = xo + (c * d.h + sy) * d.w;
+                        for (int ox = 0; ox < d.ow; ox++) {
+                            int sx = ox * s + j - p;
+                            cols[dst + ox] = sx >= 0 && sx < d.w ? x[src + sx] : 0f;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The 3x3 / stride 1 / padding 1 im2col: whole rows moved with arraycopy. */
+    private static void im2col3x3(float[] x, int xo, int ci, int h, int w, float[] cols, int col0, int ld) {
         for (int c = 0; c < ci; c++) {
             for (int kh = 0; kh < 3; kh++) {
                 for (int kw = 0; kw < 3; kw++) {
-                    int row = (c * 9 + kh * 3 + kw) * ld + co;
+                    int row = (c * 9 + kh * 3 + kw) * ld + col0;
                     for (int y = 0; y < h; y++) {
                         int sy = y + kh - 1;
                         int dst = row + y * w;
@@ -68,84 +125,86 @@ final class Conv2dKernel {
         }
     }
 
-    /** dx[xo ..] (Ci, H, W) += the adjoint of im2col applied to columns [co, co + H*W) of dcols (Ci*9, ld). */
-    static void col2imAdd(float[] dcols, int co, int ld, int ci, int h, int w, float[] dx, int xo) {
-        for (int c = 0; c < ci; c++) {
-            for (int kh = 0; kh < 3; kh++) {
-                for (int kw = 0; kw < 3; kw++) {
-                    int row = (c * 9 + kh * 3 + kw) * ld + co;
-                    for (int y = 0; y < h; y++) {
-                        int sy = y + kh - 1;
-                        if (sy < 0 || sy >= h) continue;
-                        int src = row + y * w, dst = xo + (c * h + sy) * w + kw - 1;
-                        int x0 = Math.max(0, 1 - kw), x1 = Math.min(w, w + 1 - kw);
-                        for (int xx = x0; xx < x1; xx++) dx[dst + xx] += dcols[src + xx];
+    /** dx[xo ..] (Ci, H, W) += the adjoint of im2col applied to columns [col0, col0 + Ho*Wo) of dcols. */
+    static void col2imAdd(float[] dcols, int col0, int ld, Dims d, float[] dx, int xo) {
+        int s = d.geo.stride(), p = d.geo.padding();
+        for (int c = 0; c < d.ci; c++) {
+            for (int i = 0; i < d.kh; i++) {
+                for (int j = 0; j < d.kw; j++) {
+                    int row = ((c * d.kh + i) * d.kw + j) * ld + col0;
+                    for (int oy = 0; oy < d.oh; oy++) {
+                        int sy = oy * s + i - p;
+                        if (sy < 0 || sy >= d.h) continue;
+                        int src = row + oy * d.ow, dst = xo + (c * d.h + sy) * d.w;
+                        for (int ox = 0; ox < d.ow; ox++) {
+                            int sx = ox * s + j - p;
+                            if (sx >= 0 && sx < d.w) dx[dst + sx] += dcols[src + ox];
+                        }
                     }
                 }
             }
         }
     }
 
-    /** The im2col panels of images [img0, img0 + g) side by side: a (Ci*9, g*H*W) matrix. */
-    private static void im2colGroup(float[] x, int xo, int img0, int g, int ci, int h, int w, float[] cols) {
-        int hw = h * w;
-        for (int i = 0; i < g; i++) im2col(x, xo + (img0 + i) * ci * hw, ci, h, w, cols, i * hw, g * hw);
+    /** The im2col panels of images [img0, img0 + g) side by side: a (Ci*Kh*Kw, g*Ho*Wo) matrix. */
+    private static void im2colGroup(float[] x, int xo, int img0, int g, Dims d, float[] cols) {
+        for (int i = 0; i < g; i++) im2col(x, xo + (img0 + i) * d.ci * d.hw(), d, cols, i * d.ohw(), g * d.ohw());
     }
 
-    /** Copies the (rows, hw) planes of g images starting at image img0 side by side into (rows, g*hw). */
-    private static void gatherPlanes(float[] src, int off, int img0, int g, int rows, int hw, float[] dst) {
-        int ld = g * hw;
+    /** Copies the (rows, plane) planes of g images starting at image img0 side by side into (rows, g*plane). */
+    private static void gatherPlanes(float[] src, int off, int img0, int g, int rows, int plane, float[] dst) {
+        int ld = g * plane;
         for (int i = 0; i < g; i++) {
-            int base = off + (img0 + i) * rows * hw;
-            for (int r = 0; r < rows; r++) System.arraycopy(src, base + r * hw, dst, r * ld + i * hw, hw);
+            int base = off + (img0 + i) * rows * plane;
+            for (int r = 0; r < rows; r++) System.arraycopy(src, base + r * plane, dst, r * ld + i * plane, plane);
         }
     }
 
     // ---- forward ----------------------------------------------------------------------------
 
-    static void forward(Tensor x, Tensor wt, Tensor bias, Tensor y) {
-        int n = x.shape().dim(0), ci = x.shape().dim(1), h = x.shape().dim(2), w = x.shape().dim(3);
-        int co = wt.shape().dim(0);
+    static void forward(Tensor x, Tensor wt, Tensor bias, ConvGeometry geo, Tensor y) {
+        Dims d = Dims.of(x, wt, geo);
         if (x.dtype() == DType.F32) {
             float[] xs = floats(x), ws = floats(wt), ys = floats(y);
             float[] bs = bias == null ? null : floats(bias);
             int xo = x.offset(), wo = wt.offset(), yo = y.offset(), bo = bias == null ? 0 : bias.offset();
-            int hw = h * w, kk = ci * 9, g = group(hw, n), groups = (n + g - 1) / g;
+            int ohw = d.ohw(), kk = d.kk(), co = d.co, g = d.group(), groups = (d.n + g - 1) / g;
             Parallel.forRange(groups, 1, (lo, hi) -> {
                 for (int grp = lo; grp < hi; grp++) {
-                    int img0 = grp * g, gn = Math.min(g, n - img0), ld = gn * hw;
+                    int img0 = grp * g, gn = Math.min(g, d.n - img0), ld = gn * ohw;
                     float[] cols = scratch(0, kk * ld), out = scratch(1, co * ld);
-                    im2colGroup(xs, xo, img0, gn, ci, h, w, cols);
+                    im2colGroup(xs, xo, img0, gn, d, cols);
                     GemmKernel.sgemmSerial(co, ld, kk, ws, wo, kk, false, cols, 0, ld, false, out, 0, ld, false);
                     for (int i = 0; i < gn; i++) {
                         for (int o = 0; o < co; o++) {
-                            int src = o * ld + i * hw, dst = yo + ((img0 + i) * co + o) * hw;
+                            int src = o * ld + i * ohw, dst = yo + ((img0 + i) * co + o) * ohw;
                             float b = bs == null ? 0f : bs[bo + o];
-                            for (int j = 0; j < hw; j++) ys[dst + j] = out[src + j] + b;
+                            for (int j = 0; j < ohw; j++) ys[dst + j] = out[src + j] + b;
                         }
                     }
                 }
             });
         } else {
             Buf xb = Buf.of(x), wb = Buf.of(wt), yb = Buf.of(y), bb = bias == null ? null : Buf.of(bias);
-            Parallel.forRange(n * co, 1, (lo, hi) -> {
-                for (int p = lo; p < hi; p++) {
-                    int img = p / co, o = p % co;
-                    for (int yy = 0; yy < h; yy++) {
-                        for (int xx = 0; xx < w; xx++) {
-                            double s = bb == null ? 0.0 : bb.get(o);
-                            for (int c = 0; c < ci; c++) {
-                                for (int kh = 0; kh < 3; kh++) {
-                                    int sy = yy + kh - 1;
-                                    if (sy < 0 || sy >= h) continue;
-                                    for (int kw = 0; kw < 3; kw++) {
-                                        int sx = xx + kw - 1;
-                                        if (sx < 0 || sx >= w) continue;
-                                        s += wb.get(((o * ci + c) * 3 + kh) * 3 + kw) * xb.get(((img * ci + c) * h + sy) * w + sx);
+            int s = geo.stride(), p = geo.padding();
+            Parallel.forRange(d.n * d.co, 1, (lo, hi) -> {
+                for (int q = lo; q < hi; q++) {
+                    int img = q / d.co, o = q % d.co;
+                    for (int oy = 0; oy < d.oh; oy++) {
+                        for (int ox = 0; ox < d.ow; ox++) {
+                            double acc = bb == null ? 0.0 : bb.get(o);
+                            for (int c = 0; c < d.ci; c++) {
+                                for (int i = 0; i < d.kh; i++) {
+                                    int sy = oy * s + i - p;
+                                    if (sy < 0 || sy >= d.h) continue;
+                                    for (int j = 0; j < d.kw; j++) {
+                                        int sx = ox * s + j - p;
+                                        if (sx < 0 || sx >= d.w) continue;
+                                        acc += wb.get(((o * d.ci + c) * d.kh + i) * d.kw + j) * xb.get(((img * d.ci + c) * d.h + sy) * d.w + sx);
                                     }
                                 }
                             }
-                            yb.set(((img * co + o) * h + yy) * w + xx, s);
+                            yb.set(((img * d.co + o) * d.oh + oy) * d.ow + ox, acc);
                         }
                     }
                 }
@@ -155,46 +214,46 @@ final class Conv2dKernel {
 
     // ---- data gradient -----------------------------------------------------------------------
 
-    static void dataGrad(Tensor dy, Tensor wt, Tensor dx) {
-        int n = dx.shape().dim(0), ci = dx.shape().dim(1), h = dx.shape().dim(2), w = dx.shape().dim(3);
-        int co = wt.shape().dim(0);
+    static void dataGrad(Tensor dy, Tensor wt, ConvGeometry geo, Tensor dx) {
+        Dims d = Dims.of(dx, wt, geo);
         if (dy.dtype() == DType.F32) {
             float[] dys = floats(dy), ws = floats(wt), dxs = floats(dx);
             int dyo = dy.offset(), wo = wt.offset(), dxo = dx.offset();
-            int hw = h * w, kk = ci * 9, g = group(hw, n), groups = (n + g - 1) / g;
+            int ohw = d.ohw(), kk = d.kk(), co = d.co, g = d.group(), groups = (d.n + g - 1) / g;
             Parallel.forRange(groups, 1, (lo, hi) -> {
                 for (int grp = lo; grp < hi; grp++) {
-                    int img0 = grp * g, gn = Math.min(g, n - img0), ld = gn * hw;
+                    int img0 = grp * g, gn = Math.min(g, d.n - img0), ld = gn * ohw;
                     float[] dyg = scratch(1, co * ld), dcols = scratch(0, kk * ld);
-                    gatherPlanes(dys, dyo, img0, gn, co, hw, dyg);
+                    gatherPlanes(dys, dyo, img0, gn, co, ohw, dyg);
                     GemmKernel.sgemmSerial(kk, ld, co, ws, wo, kk, true, dyg, 0, ld, false, dcols, 0, ld, false);
                     for (int i = 0; i < gn; i++) {
-                        int out = dxo + (img0 + i) * ci * hw;
-                        java.util.Arrays.fill(dxs, out, out + ci * hw, 0f);
-                        col2imAdd(dcols, i * hw, ld, ci, h, w, dxs, out);
+                        int out = dxo + (img0 + i) * d.ci * d.hw();
+                        java.util.Arrays.fill(dxs, out, out + d.ci * d.hw(), 0f);
+                        col2imAdd(dcols, i * ohw, ld, d, dxs, out);
                     }
                 }
             });
         } else {
             Buf dyb = Buf.of(dy), wb = Buf.of(wt), dxb = Buf.of(dx);
-            Parallel.forRange(n * ci, 1, (lo, hi) -> {
-                for (int p = lo; p < hi; p++) {
-                    int img = p / ci, c = p % ci;
-                    for (int yy = 0; yy < h; yy++) {
-                        for (int xx = 0; xx < w; xx++) {
-                            double s = 0.0;
-                            for (int o = 0; o < co; o++) {
-                                for (int kh = 0; kh < 3; kh++) {
-                                    int ty = yy - kh + 1;
-                                    if (ty < 0 || ty >= h) continue;
-                                    for (int kw = 0; kw < 3; kw++) {
-                                        int tx = xx - kw + 1;
-                                        if (tx < 0 || tx >= w) continue;
-                                        s += wb.get(((o * ci + c) * 3 + kh) * 3 + kw) * dyb.get(((img * co + o) * h + ty) * w + tx);
+            int s = geo.stride(), p = geo.padding();
+            Parallel.forRange(d.n * d.ci, 1, (lo, hi) -> {
+                for (int q = lo; q < hi; q++) {
+                    int img = q / d.ci, c = q % d.ci;
+                    for (int yy = 0; yy < d.h; yy++) {
+                        for (int xx = 0; xx < d.w; xx++) {
+                            double acc = 0.0;
+                            for (int i = 0; i < d.kh; i++) {
+                                int ty = yy + p - i;
+                                if (ty < 0 || ty % s != 0 || ty / s >= d.oh) continue;
+                                for (int j = 0; j < d.kw; j++) {
+                                    int tx = xx + p - j;
+                                    if (tx < 0 || tx % s != 0 || tx / s >= d.ow) continue;
+                                    for (int o = 0; o < d.co; o++) {
+                                        acc += wb.get(((o * d.ci + c) * d.kh + i) * d.kw + j) * dyb.get(((img * d.co + o) * d.oh + ty / s) * d.ow + tx / s);
                                     }
                                 }
                             }
-                            dxb.set(((img * ci + c) * h + yy) * w + xx, s);
+                            dxb.set(((img * d.ci + c) * d.h + yy) * d.w + xx, acc);
                         }
                     }
                 }
@@ -204,27 +263,26 @@ final class Conv2dKernel {
 
     // ---- weight gradient ---------------------------------------------------------------------
 
-    static void weightGrad(Tensor x, Tensor dy, Tensor dw) {
-        int n = x.shape().dim(0), ci = x.shape().dim(1), h = x.shape().dim(2), w = x.shape().dim(3);
-        int co = dw.shape().dim(0);
+    static void weightGrad(Tensor x, Tensor dy, ConvGeometry geo, Tensor dw) {
+        Dims d = Dims.of(x, dw, geo);
         if (x.dtype() == DType.F32) {
             float[] xs = floats(x), dys = floats(dy), dws = floats(dw);
             int xo = x.offset(), dyo = dy.offset(), dwo = dw.offset();
-            int hw = h * w, kk = ci * 9, wsize = co * kk, g = group(hw, n), groups = (n + g - 1) / g;
+            int ohw = d.ohw(), kk = d.kk(), co = d.co, wsize = co * kk, g = d.group();
             // The transposed operand is packed strided, so let it be the smaller one: with more
             // patch rows than output channels compute dW^T = cols . dY^T (layers 2-3 of the
             // student: 1.15x), else dW = dY . cols^T (the 3-channel first layer: 1.5x).
             boolean transposed = kk >= co;
-            int chunks = (n + WGRAD_IMAGES - 1) / WGRAD_IMAGES;
+            int chunks = (d.n + WGRAD_IMAGES - 1) / WGRAD_IMAGES;
             float[] partial = new float[chunks * wsize];
             Parallel.forRange(chunks, 1, (lo, hi) -> {
                 for (int ch = lo; ch < hi; ch++) {
-                    int end = Math.min(n, (ch + 1) * WGRAD_IMAGES);
+                    int end = Math.min(d.n, (ch + 1) * WGRAD_IMAGES);
                     for (int img0 = ch * WGRAD_IMAGES; img0 < end; img0 += g) {
-                        int gn = Math.min(g, end - img0), ld = gn * hw;
+                        int gn = Math.min(g, end - img0), ld = gn * ohw;
                         float[] cols = scratch(0, kk * ld), dyg = scratch(1, co * ld);
-                        im2colGroup(xs, xo, img0, gn, ci, h, w, cols);
-                        gatherPlanes(dys, dyo, img0, gn, co, hw, dyg);
+                        im2colGroup(xs, xo, img0, gn, d, cols);
+                        gatherPlanes(dys, dyo, img0, gn, co, ohw, dyg);
                         if (transposed) GemmKernel.sgemmSerial(kk, co, ld, cols, 0, ld, false, dyg, 0, ld, true, partial, ch * wsize, co, true);
                         else GemmKernel.sgemmSerial(co, kk, ld, dyg, 0, ld, false, cols, 0, ld, true, partial, ch * wsize, kk, true);
                     }
@@ -233,32 +291,33 @@ final class Conv2dKernel {
             Parallel.forRange(co, Parallel.grain(co, (long) chunks * kk, 1 << 14), (lo, hi) -> {
                 for (int o = lo; o < hi; o++) {
                     for (int k = 0; k < kk; k++) {
-                        float s = 0f;
-                        for (int ch = 0; ch < chunks; ch++) s += partial[ch * wsize + (transposed ? k * co + o : o * kk + k)];
-                        dws[dwo + o * kk + k] = s;
+                        float sum = 0f;
+                        for (int ch = 0; ch < chunks; ch++) sum += partial[ch * wsize + (transposed ? k * co + o : o * kk + k)];
+                        dws[dwo + o * kk + k] = sum;
                     }
                 }
             });
         } else {
             Buf xb = Buf.of(x), dyb = Buf.of(dy), dwb = Buf.of(dw);
-            Parallel.forRange(co * ci, 1, (lo, hi) -> {
-                for (int p = lo; p < hi; p++) {
-                    int o = p / ci, c = p % ci;
-                    for (int kh = 0; kh < 3; kh++) {
-                        for (int kw = 0; kw < 3; kw++) {
-                            double s = 0.0;
-                            for (int img = 0; img < n; img++) {
-                                for (int yy = 0; yy < h; yy++) {
-                                    int sy = yy + kh - 1;
-                                    if (sy < 0 || sy >= h) continue;
-                                    for (int xx = 0; xx < w; xx++) {
-                                        int sx = xx + kw - 1;
-                                        if (sx < 0 || sx >= w) continue;
-                                        s += dyb.get(((img * co + o) * h + yy) * w + xx) * xb.get(((img * ci + c) * h + sy) * w + sx);
+            int s = geo.stride(), p = geo.padding();
+            Parallel.forRange(d.co * d.ci, 1, (lo, hi) -> {
+                for (int q = lo; q < hi; q++) {
+                    int o = q / d.ci, c = q % d.ci;
+                    for (int i = 0; i < d.kh; i++) {
+                        for (int j = 0; j < d.kw; j++) {
+                            double acc = 0.0;
+                            for (int img = 0; img < d.n; img++) {
+                                for (int oy = 0; oy < d.oh; oy++) {
+                                    int sy = oy * s + i - p;
+                                    if (sy < 0 || sy >= d.h) continue;
+                                    for (int ox = 0; ox < d.ow; ox++) {
+                                        int sx = ox * s + j - p;
+                                        if (sx < 0 || sx >= d.w) continue;
+                                        acc += dyb.get(((img * d.co + o) * d.oh + oy) * d.ow + ox) * xb.get(((img * d.ci + c) * d.h + sy) * d.w + sx);
                                     }
                                 }
                             }
-                            dwb.set(((o * ci + c) * 3 + kh) * 3 + kw, s);
+                            dwb.set(((o * d.ci + c) * d.kh + i) * d.kw + j, acc);
                         }
                     }
                 }

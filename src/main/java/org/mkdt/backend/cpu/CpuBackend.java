@@ -2,6 +2,7 @@ package org.mkdt.backend.cpu;
 
 import org.mkdt.backend.Backend;
 import org.mkdt.backend.BinaryOp;
+import org.mkdt.backend.ConvGeometry;
 import org.mkdt.backend.UnaryOp;
 import org.mkdt.tensor.DType;
 import org.mkdt.tensor.MemoryStats;
@@ -175,27 +176,27 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void conv2d(Tensor x, Tensor w, Tensor bias, Tensor y) {
+    public void conv2d(Tensor x, Tensor w, Tensor bias, ConvGeometry geo, Tensor y) {
         try {
-            Conv2dKernel.forward(x, w, bias, y);
+            Conv2dKernel.forward(x, w, bias, geo, y);
         } finally {
             fence(x, w, bias, y);
         }
     }
 
     @Override
-    public void conv2dDataGrad(Tensor dy, Tensor w, Tensor dx) {
+    public void conv2dDataGrad(Tensor dy, Tensor w, ConvGeometry geo, Tensor dx) {
         try {
-            Conv2dKernel.dataGrad(dy, w, dx);
+            Conv2dKernel.dataGrad(dy, w, geo, dx);
         } finally {
             fence(dy, w, dx);
         }
     }
 
     @Override
-    public void conv2dWeightGrad(Tensor x, Tensor dy, Tensor dw) {
+    public void conv2dWeightGrad(Tensor x, Tensor dy, ConvGeometry geo, Tensor dw) {
         try {
-            Conv2dKernel.weightGrad(x, dy, dw);
+            Conv2dKernel.weightGrad(x, dy, geo, dw);
         } finally {
             fence(x, dy, dw);
         }
