@@ -7,6 +7,7 @@ import org.mkdt.backend.ConvGeometry;
 import org.mkdt.check.OpCase.Domain;
 import org.mkdt.nn.ConvNet;
 import org.mkdt.ops.AvgPool2;
+import org.mkdt.ops.BatchNorm;
 import org.mkdt.ops.Conv2d;
 import org.mkdt.ops.Elementwise;
 import org.mkdt.ops.Gemm;
@@ -65,7 +66,12 @@ public final class OpCatalog {
                 new OpCase("instanceNorm", List.of(in(2, 3, 5, 7)), x -> InstanceNorm.normalize(x.get(0), InstanceNorm.EPS)),
                 new OpCase("instanceNorm (affine)", List.of(in(2, 3, 5, 7), in(3), in(3)),
                         x -> InstanceNorm.instanceNorm(x.get(0), x.get(1), x.get(2), InstanceNorm.EPS)),
+                new OpCase("batchNorm (train, N C H W)", List.of(in(3, 4, 3, 5), in(4), in(4)),
+                        x -> BatchNorm.train(x.get(0), x.get(1), x.get(2), null)),
+                new OpCase("batchNorm (train, N C)", List.of(in(6, 5), in(5), in(5)), x -> BatchNorm.train(x.get(0), x.get(1), x.get(2), null)),
+                new OpCase("global average pool", List.of(in(2, 3, 5, 7)), x -> Reduce.mean(x.get(0), false, 2, 3)),
                 new OpCase("mse", List.of(in(3, 7), in(3, 7)), x -> Loss.mse(x.get(0), x.get(1))),
+                new OpCase("barlowTwins", List.of(in(6, 5), in(6, 5)), x -> Loss.barlowTwins(x.get(0), x.get(1), 0.2)),
                 new OpCase("crossEntropy", List.of(in(5, 7)), x -> Loss.crossEntropy(x.get(0), new int[] {0, 6, 3, 3, 1})),
                 student());
     }

@@ -14,6 +14,32 @@ public final class Loss {
     }
 
     /**
+     * The Barlow Twins loss of two views' embeddings z1, z2 (B, D): each standardised per
+     * dimension over the batch (biased variance, eps 1e-5), C = z1n^T z2n / B (D, D), and
+     * sum_i (1 - C_ii)^2 + lambda * sum_{i != j} C_ij^2.
+     */
+    public static Tensor barlowTwins(Tensor z1, Tensor z2, double lambda) {
+        Checks.sameShape("barlowTwins", z1, z2);
+        Checks.rank("barlowTwins", "z1", z1, 2);
+        int b = z1.shape().dim(0), d = z1.shape().dim(1);
+        Checks.argument(b > 1, "barlowTwins: needs a batch of at least 2 to standardise, got " + z1.shape());
+        Tensor c = Elementwise.scale(Gemm.matmul(standardise(z1), true, standardise(z2), false), 1.0 / b);
+        double[] eye = new double[d * d], off = new double[d * d];
+        for (int i = 0; i < d; i++) for (int j = 0; j < d; j++) (i == j ? eye : off)[i * d + j] = 1.0;
+        Tensor identity = Tensor.of(z1.backend(), z1.dtype(), Shape.of(d, d), eye);
+        Tensor offDiagonal = Tensor.of(z1.backend(), z1.dtype(), Shape.of(d, d), off);
+        Tensor onTerm = Reduce.sumAll(Elementwise.square(Elementwise.mul(Elementwise.sub(c, identity), identity)));
+        Tensor offTerm = Reduce.sumAll(Elementwise.square(Elementwise.mul(c, offDiagonal)));
+        return Elementwise.add(onTerm, Elementwise.scale(offTerm, lambda));
+    }
+
+    private static Tensor standardise(Tensor z) {
+        Tensor centered = Elementwise.sub(z, Reduce.mean(z, true, 0));
+        Tensor var = Reduce.mean(Elementwise.square(centered), true, 0);
+        return Elementwise.mul(centered, Elementwise.rsqrt(Elementwise.affine(var, 1.0, 1e-5)));
+    }
+
+    /**
      * Mean cross-entropy of logits (B, K) against integer labels: log-softmax with the row max
      * subtracted for stability (a constant shift that leaves the value and gradient unchanged).
      */
