@@ -89,6 +89,15 @@ public interface Backend {
     /** out (M, R...) += src (len(idx), R...) scattered to rows idx (duplicates add up). */
     void scatterAddRows(Tensor src, int[] idx, Tensor out);
 
+    // ---- optimiser -------------------------------------------------------------------------
+
+    /**
+     * One SGD step with momentum and weight decay, PyTorch's semantics, in place on flat
+     * vectors of one shape: d = grad + weightDecay * theta; buf = firstStep ? d : momentum * buf + d;
+     * theta -= lr * buf.
+     */
+    void sgdStep(Tensor theta, Tensor grad, Tensor buf, double lr, double momentum, double weightDecay, boolean firstStep);
+
     // ---- instance norm, fused (normalisation over H, W of each (n, c) plane) ---------------
 
     /** xhat (N, C, H, W) = (x - mean) * rstd; rstd (N, C, 1, 1) = 1 / sqrt(var + eps), biased var. */

@@ -239,6 +239,15 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void sgdStep(Tensor theta, Tensor grad, Tensor buf, double lr, double momentum, double weightDecay, boolean firstStep) {
+        try {
+            SgdKernel.step(theta, grad, buf, lr, momentum, weightDecay, firstStep);
+        } finally {
+            fence(theta, grad, buf);
+        }
+    }
+
+    @Override
     public void instanceNorm(Tensor x, double eps, Tensor xhat, Tensor rstd) {
         try {
             InstanceNormKernel.forward(x, eps, xhat, rstd);

@@ -1,0 +1,76 @@
+package org.mkdt.stages;
+
+import java.util.Arrays;
+import java.util.List;
+import org.apache.commons.rng.UniformRandomProvider;
+import org.apache.commons.rng.sampling.PermutationSampler;
+import org.apache.commons.rng.simple.RandomSource;
+import org.mkdt.autograd.GradMode;
+import org.mkdt.nn.ConvNet;
+import org.mkdt.ops.Elementwise;
+import org.mkdt.ops.Reduce;
+import org.mkdt.ops.Rows;
+import org.mkdt.tensor.Scope;
+import org.mkdt.tensor.Tensor;
+
+/**
+ * MKDT stage 3: which real images start the synthetic set. "High-loss": every training image's
+ * KD loss (MSE to its teacher vector) under the experts after their first epoch, averaged over
+ * the experts, largest first; or a seeded random subset.
+ */
+public final class InitialSubset {
+    private InitialSubset() {}
+
+    /** k distinct indices of [0, n), seeded. */
+    public static int[] random(int n, int k, long seed) {
+        check(n, k);
+        int[] perm = PermutationSampler.natural(n);
+        UniformRandomProvider rng = RandomSource.XO_RO_SHI_RO_128_PP.create(seed);
+        PermutationSampler.shuffle(rng, perm);
+        return Arrays.copyOf(perm, k);
+    }
+
+    /** Per-image MSE (mean over D) of the student with parameters theta, in batches. */
+    public static double[] perImageLoss(ConvNet net, Tensor theta, Tensor images, Tensor targets, int batch) {
+        int n = images.shape().dim(0);
+        double[] loss = new double[n];
+        try (GradMode.Guard off = GradMode.noGrad()) {
+            for (int start = 0; start < n; start += batch) {
+                int end = Math.min(n, start + batch);
+                int[] idx = new int[end - start];
+                for (int i = 0; i < idx.length; i++) idx[i] = start + i;
+                try (Scope s = Scope.open()) {
+                    Tensor diff = Elementwise.sub(net.forward(theta, Rows.gather(images, idx)), Rows.gather(targets, idx));
+                    double[] l = Reduce.mean(Elementwise.square(diff), false, 1).toDoubleArray();
+                    System.arraycopy(l, 0, loss, start, l.length);
+                }
+            }
+        }
+        return loss;
+    }
+
+    /**
+     * The k images with the highest KD loss averaged over the given parameter vectors (the
+     * experts after epoch 1); ties go to the lower index, so the choice is deterministic.
+     */
+    public static int[] highLoss(ConvNet net, List<Tensor> thetas, Tensor images, Tensor targets, int k, int batch) {
+        int n = images.shape().dim(0);
+        check(n, k);
+        if (thetas.isEmpty()) throw new IllegalArgumentException("high-loss initialisation needs at least one expert");
+        double[] mean = new double[n];
+        for (Tensor theta : thetas) {
+            double[] l = perImageLoss(net, theta, images, targets, batch);
+            for (int i = 0; i < n; i++) mean[i] += l[i] / thetas.size();
+        }
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        Arrays.sort(order, (a, b) -> mean[a] != mean[b] ? Double.compare(mean[b], mean[a]) : Integer.compare(a, b));
+        int[] out = new int[k];
+        for (int i = 0; i < k; i++) out[i] = order[i];
+        return out;
+    }
+
+    private static void check(int n, int k) {
+        if (k < 1 || k > n) throw new IllegalArgumentException("initial subset: size " + k + " must be in 1.." + n);
+    }
+}
