@@ -1,7 +1,5 @@
 package org.mkdt.nn;
 
-import org.apache.commons.rng.UniformRandomProvider;
-import org.apache.commons.rng.simple.RandomSource;
 import org.mkdt.backend.Backend;
 import org.mkdt.ops.AvgPool2;
 import org.mkdt.ops.Conv2d;
@@ -103,39 +101,12 @@ public final class ConvNet {
         return Gemm.linear(features(theta, x), layout.view(theta, "head.w"), layout.view(theta, "head.b"));
     }
 
-    /**
-     * PyTorch's default initialisation, seeded: conv and linear weights kaiming-uniform with
-     * a = sqrt(5), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)); biases U(-1/sqrt(fan_in), 1/sqrt(fan_in));
-     * norm gamma 1, beta 0. Parameters are drawn in layout order from one generator.
-     */
+    /** PyTorch's default initialisation, seeded (see {@link ParamLayout#pytorchDefaultInit}). */
     public double[] initialParams(long seed) {
-        UniformRandomProvider rng = RandomSource.XO_RO_SHI_RO_128_PP.create(seed);
-        double[] theta = new double[layout.size()];
-        for (ParamLayout.Entry e : layout.entries()) {
-            String n = e.name();
-            double fill;
-            if (n.endsWith(".gamma")) {
-                fill = 1.0;
-            } else if (n.endsWith(".beta")) {
-                fill = 0.0;
-            } else {
-                double bound = 1.0 / Math.sqrt(fanIn(n));
-                for (int i = 0; i < e.numel(); i++) theta[e.offset() + i] = (2.0 * rng.nextDouble() - 1.0) * bound;
-                continue;
-            }
-            java.util.Arrays.fill(theta, e.offset(), e.offset() + e.numel(), fill);
-        }
-        return theta;
+        return layout.pytorchDefaultInit(seed);
     }
 
     public Tensor initialParams(Backend backend, DType dtype, long seed) {
         return Tensor.of(backend, dtype, Shape.of(layout.size()), initialParams(seed));
-    }
-
-    /** fan_in of the weight a parameter belongs to (a bias uses its layer's weight fan_in). */
-    private int fanIn(String name) {
-        String weight = name.endsWith(".b") ? name.substring(0, name.length() - 2) + ".w" : name;
-        Shape s = layout.entry(weight).shape();
-        return s.numel() / s.dim(0);
     }
 }

@@ -57,6 +57,29 @@ public final class ParamLayout {
         return Shaping.slice(flat, e.offset(), e.shape());
     }
 
+    /**
+     * PyTorch's default initialisation for every parameter, drawn in layout order from one
+     * seeded generator: a weight "*.w" (and its bias "*.b") U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+     * with fan_in = the weight's elements per output (kaiming-uniform with a = sqrt(5) reduces to
+     * this); "*.gamma" 1 and "*.beta" 0 (normalisation layers).
+     */
+    public double[] pytorchDefaultInit(long seed) {
+        org.apache.commons.rng.UniformRandomProvider rng = org.apache.commons.rng.simple.RandomSource.XO_RO_SHI_RO_128_PP.create(seed);
+        double[] theta = new double[size];
+        for (Entry e : entries) {
+            String n = e.name();
+            if (n.endsWith(".gamma") || n.endsWith(".beta")) {
+                java.util.Arrays.fill(theta, e.offset(), e.offset() + e.numel(), n.endsWith(".gamma") ? 1.0 : 0.0);
+                continue;
+            }
+            String weight = n.endsWith(".b") ? n.substring(0, n.length() - 2) + ".w" : n;
+            Shape ws = entry(weight).shape();
+            double bound = 1.0 / Math.sqrt(ws.numel() / ws.dim(0));
+            for (int i = 0; i < e.numel(); i++) theta[e.offset() + i] = (2.0 * rng.nextDouble() - 1.0) * bound;
+        }
+        return theta;
+    }
+
     /** Builds a layout by appending parameters in order. */
     public static final class Builder {
         private final List<Entry> entries = new ArrayList<>();

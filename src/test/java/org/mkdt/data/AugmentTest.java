@@ -1,0 +1,63 @@
+package org.mkdt.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import org.apache.commons.rng.simple.RandomSource;
+import org.junit.jupiter.api.Test;
+
+class AugmentTest {
+    private static float[] image(int c, int h, int w) {
+        float[] v = new float[c * h * w];
+        for (int i = 0; i < v.length; i++) v[i] = (float) ((i * 37 % 101) / 100.0);
+        return v;
+    }
+
+    @Test
+    void flipTwiceIsIdentityAndMirrorsRows() {
+        float[] img = image(3, 4, 5), f = img.clone();
+        Augment.flip(f, 3, 4, 5);
+        assertEquals(img[4], f[0]);
+        Augment.flip(f, 3, 4, 5);
+        assertArrayEquals(img, f);
+    }
+
+    @Test
+    void fullCropIsIdentityAndGrayscaleEqualisesChannels() {
+        float[] img = image(3, 6, 6);
+        assertArrayEquals(img, Augment.resizeBilinear(img, 3, 6, 6, 0, 0, 6, 6), 1e-6f);
+        float[] g = img.clone();
+        Augment.grayscale(g, 36);
+        for (int i = 0; i < 36; i++) {
+            assertEquals(g[i], g[36 + i]);
+            assertEquals(g[i], g[72 + i]);
+        }
+    }
+
+    @Test
+    void hueRotationByAFullTurnChangesNothingAndGreyHasNoHue() {
+        float[] img = image(3, 4, 4), h = img.clone();
+        Augment.shiftHue(h, 16, 1.0);
+        assertArrayEquals(img, h, 1e-5f);
+        float[] grey = new float[48];
+        Arrays.fill(grey, 0.3f);
+        Augment.shiftHue(grey, 16, 0.25);
+        for (float v : grey) assertEquals(0.3f, v);
+    }
+
+    @Test
+    void viewsAreSeededStayInRangeAndDiffer() {
+        float[] img = image(3, 8, 8);
+        float[] a = Augment.view(img, 3, 8, 8, RandomSource.XO_RO_SHI_RO_128_PP.create(5L));
+        float[] b = Augment.view(img, 3, 8, 8, RandomSource.XO_RO_SHI_RO_128_PP.create(5L));
+        float[] c = Augment.view(img, 3, 8, 8, RandomSource.XO_RO_SHI_RO_128_PP.create(6L));
+        assertArrayEquals(a, b);
+        assertFalse(Arrays.equals(a, c));
+        for (float v : a) assertTrue(v >= 0 && v <= 1, "value out of [0, 1]: " + v);
+        float[] one = Augment.view(image(1, 8, 8), 1, 8, 8, RandomSource.XO_RO_SHI_RO_128_PP.create(5L));
+        assertEquals(64, one.length);
+    }
+}
