@@ -1,0 +1,78 @@
+package org.mkdt.stages;
+
+import java.util.List;
+import org.mkdt.autograd.Autograd;
+import org.mkdt.backend.Backend;
+import org.mkdt.io.NdArray;
+import org.mkdt.ops.Elementwise;
+import org.mkdt.ops.Gemm;
+import org.mkdt.ops.Loss;
+import org.mkdt.ops.Reduce;
+import org.mkdt.optim.Lbfgs;
+import org.mkdt.tensor.DType;
+import org.mkdt.tensor.Scope;
+import org.mkdt.tensor.Shape;
+import org.mkdt.tensor.Tensor;
+
+/**
+ * The evaluation protocol's linear probe: multinomial logistic regression on frozen features,
+ * mean cross-entropy + l2 * ||W||^2 (bias not penalised), fitted full-batch by L-BFGS with the
+ * loss and gradient computed by the engine in float64; accuracy on held-out features.
+ */
+public final class LinearProbe {
+    /** The protocol's penalty. */
+    public static final double L2 = 1e-3;
+
+    /** A fitted probe: W (K, F) and b (K). */
+    public record Model(double[] w, double[] b, int classes, int features, Lbfgs.Result fit) {}
+
+    private LinearProbe() {}
+
+    public static Model fit(NdArray features, int[] labels, int classes, double l2, int maxIterations, Backend backend) {
+        int[] s = features.shape();
+        if (s.length != 2 || s[0] != labels.length) throw new IllegalArgumentException("probe: features " + features.describe() + " for " + labels.length + " labels");
+        int n = s[0], f = s[1];
+        double[] x = features.toDoubles();
+        Lbfgs.Objective objective = (p, grad) -> {
+            try (Scope scope = Scope.open()) {
+                Tensor w = Tensor.of(backend, DType.F64, Shape.of(classes, f), java.util.Arrays.copyOfRange(p, 0, classes * f)).requireGrad();
+                Tensor b = Tensor.of(backend, DType.F64, Shape.of(classes), java.util.Arrays.copyOfRange(p, classes * f, p.length)).requireGrad();
+                Tensor feats = Tensor.of(backend, DType.F64, Shape.of(n, f), x);
+                Tensor loss = Elementwise.add(Loss.crossEntropy(Gemm.linear(feats, w, b), labels),
+                        Elementwise.scale(Reduce.sumAll(Elementwise.square(w)), l2));
+                List<Tensor> g = Autograd.grad(loss, List.of(w, b), false);
+                System.arraycopy(g.get(0).toDoubleArray(), 0, grad, 0, classes * f);
+                System.arraycopy(g.get(1).toDoubleArray(), 0, grad, classes * f, classes);
+                return loss.item();
+            }
+        };
+        Lbfgs.Result r = new Lbfgs(10, maxIterations, 1e-6).minimize(objective, new double[classes * f + classes]);
+        return new Model(java.util.Arrays.copyOfRange(r.x(), 0, classes * f), java.util.Arrays.copyOfRange(r.x(), classes * f, r.x().length), classes, f, r);
+    }
+
+    /** Fraction of rows whose highest score is their label. */
+    public static double accuracy(Model m, NdArray features, int[] labels) {
+        double[] x = features.toDoubles();
+        int n = labels.length, f = m.features(), correct = 0;
+        for (int i = 0; i < n; i++) {
+            int best = 0;
+            double bestScore = Double.NEGATIVE_INFINITY;
+            for (int k = 0; k < m.classes(); k++) {
+                double score = m.b()[k];
+                for (int j = 0; j < f; j++) score += m.w()[k * f + j] * x[i * f + j];
+                if (score > bestScore) {
+                    bestScore = score;
+                    best = k;
+                }
+            }
+            if (best == labels[i]) correct++;
+        }
+        return n == 0 ? 0 : (double) correct / n;
+    }
+
+    /** A seeded random fraction of [0, n) (at least one index): the labelled subset. */
+    public static int[] labelledSubset(int n, double fraction, long seed) {
+        if (!(fraction > 0) || fraction > 1) throw new IllegalArgumentException("probe: label fraction must be in (0, 1], got " + fraction);
+        return InitialSubset.random(n, Math.max(1, (int) Math.round(n * fraction)), seed);
+    }
+}
