@@ -18,7 +18,7 @@ import org.mkdt.tensor.Tensor;
  * .norm.gamma / .norm.beta and head.w / head.b, in that order (PyTorch's order for the same
  * network, so a flat vector maps onto a torch ConvNet's parameters() by reshaping).
  */
-public final class ConvNet {
+public final class ConvNet implements Encoder {
     private final int inChannels;
     private final int imageSize;
     private final int width;
@@ -59,6 +59,7 @@ public final class ConvNet {
         return "block" + i;
     }
 
+    @Override
     public ParamLayout layout() {
         return layout;
     }
@@ -67,6 +68,7 @@ public final class ConvNet {
         return layout.size();
     }
 
+    @Override
     public int featureDim() {
         int s = imageSize >> depth;
         return width * s * s;
@@ -96,6 +98,12 @@ public final class ConvNet {
         return Shaping.flatten(h);
     }
 
+    /** The same features; instance norm has no training mode. */
+    @Override
+    public Tensor features(Tensor theta, Tensor x, boolean training) {
+        return features(theta, x);
+    }
+
     /** Output (B, outDim) for images x (B, C, S, S). */
     public Tensor forward(Tensor theta, Tensor x) {
         return Gemm.linear(features(theta, x), layout.view(theta, "head.w"), layout.view(theta, "head.b"));
@@ -106,6 +114,7 @@ public final class ConvNet {
         return layout.pytorchDefaultInit(seed);
     }
 
+    @Override
     public Tensor initialParams(Backend backend, DType dtype, long seed) {
         return Tensor.of(backend, dtype, Shape.of(layout.size()), initialParams(seed));
     }

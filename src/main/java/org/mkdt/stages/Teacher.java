@@ -12,7 +12,7 @@ import org.mkdt.data.Augment;
 import org.mkdt.data.ImageSet;
 import org.mkdt.data.Normalization;
 import org.mkdt.io.NdArray;
-import org.mkdt.nn.ConvNet;
+import org.mkdt.nn.Encoder;
 import org.mkdt.nn.Projector;
 import org.mkdt.ops.Loss;
 import org.mkdt.optim.Sgd;
@@ -22,7 +22,7 @@ import org.mkdt.tensor.Shape;
 import org.mkdt.tensor.Tensor;
 
 /**
- * MKDT stage 1, the CPU teacher: a ConvNet encoder (its flattened conv features are the
+ * MKDT stage 1, the CPU teacher: a Encoder encoder (its flattened conv features are the
  * representation) trained with Barlow Twins through a projector MLP on two augmented views
  * of each image, then applied to every un-augmented training image in order.
  */
@@ -42,7 +42,7 @@ public final class Teacher {
 
     private Teacher() {}
 
-    public static Result train(ConvNet encoder, ImageSet images, Normalization norm, Settings s, Backend backend, Consumer<String> log) {
+    public static Result train(Encoder encoder, ImageSet images, Normalization norm, Settings s, Backend backend, Consumer<String> log) {
         int n = images.count();
         if (n < s.batch()) throw new IllegalArgumentException("teacher: " + n + " images cannot fill a batch of " + s.batch());
         UniformRandomProvider rng = RandomSource.XO_RO_SHI_RO_128_PP.create(new long[] {s.seed(), 0x7465616368L});
@@ -61,8 +61,8 @@ public final class Teacher {
                 int[] idx = java.util.Arrays.copyOfRange(order, start, start + s.batch());
                 try (Scope step = Scope.open()) {
                     Tensor v1 = views(images, idx, norm, rng, backend), v2 = views(images, idx, norm, rng, backend);
-                    Tensor loss = Loss.barlowTwins(projector.forward(phi, encoder.features(theta, v1)),
-                            projector.forward(phi, encoder.features(theta, v2)), s.lambda());
+                    Tensor loss = Loss.barlowTwins(projector.forward(phi, encoder.features(theta, v1, true)),
+                            projector.forward(phi, encoder.features(theta, v2, true)), s.lambda());
                     List<Tensor> g = Autograd.grad(loss, List.of(theta, phi), false);
                     double l = loss.item();
                     if (!Double.isFinite(l)) throw new IllegalStateException("teacher: Barlow Twins loss became " + l + " in epoch " + (epoch + 1) + " (lr too high?)");
@@ -96,7 +96,7 @@ public final class Teacher {
     }
 
     /** The encoder's features of every image, in order, un-augmented: the (N, D) representations. */
-    public static NdArray representations(ConvNet encoder, Tensor theta, ImageSet images, Normalization norm, int batch, Backend backend) {
+    public static NdArray representations(Encoder encoder, Tensor theta, ImageSet images, Normalization norm, int batch, Backend backend) {
         int n = images.count(), d = encoder.featureDim();
         float[] out = new float[n * d];
         try (GradMode.Guard off = GradMode.noGrad()) {
@@ -105,7 +105,7 @@ public final class Teacher {
                 int[] idx = new int[end - start];
                 for (int i = 0; i < idx.length; i++) idx[i] = start + i;
                 try (Scope s = Scope.open()) {
-                    float[] f = encoder.features(theta, images.subset(idx).toTensor(backend, norm)).toFloatArray();
+                    float[] f = encoder.features(theta, images.subset(idx).toTensor(backend, norm), false).toFloatArray();
                     System.arraycopy(f, 0, out, start * d, f.length);
                 }
             }

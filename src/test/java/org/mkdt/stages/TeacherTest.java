@@ -10,6 +10,7 @@ import org.mkdt.data.ImageSet;
 import org.mkdt.data.Normalization;
 import org.mkdt.io.NdArray;
 import org.mkdt.nn.ConvNet;
+import org.mkdt.nn.ResNet;
 
 class TeacherTest {
     private static ImageSet images() {
@@ -35,5 +36,16 @@ class TeacherTest {
         assertArrayEquals(new int[] {24, encoder.featureDim()}, reps.shape());
         Teacher.Result again = Teacher.train(encoder, imgs, Normalization.of(imgs), s, CpuBackend.INSTANCE, null);
         assertArrayEquals(r.encoderTheta().toFloatArray(), again.encoderTheta().toFloatArray(), "same seed, same bits");
+    }
+
+    @Test
+    void aResNetTeacherTrainsAndGivesEvalModeRepresentations() {
+        ImageSet imgs = images();
+        ResNet encoder = new ResNet(3, 4, new int[] {1, 1, 1, 1});
+        Teacher.Settings s = new Teacher.Settings(2, 8, 0.05, 0.9, 1e-4, 16, 0.05, 3);
+        Teacher.Result r = Teacher.train(encoder, imgs, Normalization.of(imgs), s, CpuBackend.INSTANCE, null);
+        NdArray reps = Teacher.representations(encoder, r.encoderTheta(), imgs, Normalization.of(imgs), 10, CpuBackend.INSTANCE);
+        assertArrayEquals(new int[] {24, 32}, reps.shape());
+        assertTrue(reps.firstNonFinite() < 0);
     }
 }

@@ -1,0 +1,22 @@
+package org.mkdt.nn;
+
+import org.mkdt.backend.Backend;
+import org.mkdt.tensor.DType;
+import org.mkdt.tensor.Shape;
+import org.mkdt.tensor.Tensor;
+
+/** A network mapping images to representation vectors, as a pure function of flat parameters. */
+public interface Encoder {
+    ParamLayout layout();
+
+    /** Length of the representation. */
+    int featureDim();
+
+    /** Representations (B, featureDim) of images (B, C, H, W); training selects batch-norm statistics where there are any. */
+    Tensor features(Tensor theta, Tensor images, boolean training);
+
+    /** Seeded PyTorch-default initial parameters. */
+    default Tensor initialParams(Backend backend, DType dtype, long seed) {
+        return Tensor.of(backend, dtype, Shape.of(layout().size()), layout().pytorchDefaultInit(seed));
+    }
+}

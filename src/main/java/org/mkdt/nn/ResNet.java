@@ -1,0 +1,124 @@
+package org.mkdt.nn;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.mkdt.backend.ConvGeometry;
+import org.mkdt.ops.BatchNorm;
+import org.mkdt.ops.Conv2d;
+import org.mkdt.ops.Elementwise;
+import org.mkdt.ops.Reduce;
+import org.mkdt.tensor.Tensor;
+
+/**
+ * The CIFAR variant of ResNet-18, the paper's teacher encoder: conv 3x3 stride 1 (no max-pool)
+ * -> BN -> ReLU, four stages of BasicBlocks (3x3 conv, BN, ReLU, 3x3 conv, BN, plus the input,
+ * through a 1x1 strided conv and BN where the shape changes), then global average pooling: a
+ * (B, 8 * width) representation (512 for width 64). Convolutions have no bias. A pure function
+ * of one flat parameter vector; batch-norm running statistics are buffers held by this object,
+ * updated in training mode and used in evaluation mode, as in PyTorch.
+ */
+public final class ResNet implements Encoder {
+    private final int inChannels;
+    private final int width;
+    private final int[] blocks;
+    private final ParamLayout layout;
+    private final Map<String, BatchNorm.RunningStats> running = new HashMap<>();
+
+    /** ResNet-18: width 64, blocks (2, 2, 2, 2). */
+    public static ResNet resnet18(int inChannels) {
+        return new ResNet(inChannels, 64, new int[] {2, 2, 2, 2});
+    }
+
+    public ResNet(int inChannels, int width, int[] blocks) {
+        if (inChannels < 1 || width < 1 || blocks.length != 4) {
+            throw new IllegalArgumentException("ResNet: channels and width must be positive and there are 4 stages, got " + inChannels + ", " + width + ", " + blocks.length);
+        }
+        this.inChannels = inChannels;
+        this.width = width;
+        this.blocks = blocks.clone();
+        ParamLayout.Builder b = new ParamLayout.Builder().add("conv1.w", width, inChannels, 3, 3);
+        bn(b, "bn1", width);
+        int c = width;
+        for (int stage = 0; stage < 4; stage++) {
+            int out = width << stage;
+            for (int k = 0; k < blocks[stage]; k++) {
+                String p = block(stage, k);
+                int stride = stage > 0 && k == 0 ? 2 : 1;
+                b.add(p + ".conv1.w", out, c, 3, 3);
+                bn(b, p + ".bn1", out);
+                b.add(p + ".conv2.w", out, out, 3, 3);
+                bn(b, p + ".bn2", out);
+                if (stride != 1 || c != out) {
+                    b.add(p + ".shortcut.w", out, c, 1, 1);
+                    bn(b, p + ".shortcut_bn", out);
+                }
+                c = out;
+            }
+        }
+        layout = b.build();
+    }
+
+    private void bn(ParamLayout.Builder b, String name, int channels) {
+        b.add(name + ".gamma", channels).add(name + ".beta", channels);
+        running.put(name, new BatchNorm.RunningStats(channels));
+    }
+
+    private static String block(int stage, int k) {
+        return "layer" + (stage + 1) + "." + k;
+    }
+
+    @Override
+    public ParamLayout layout() {
+        return layout;
+    }
+
+    @Override
+    public int featureDim() {
+        return width << 3;
+    }
+
+    public int numParams() {
+        return layout.size();
+    }
+
+    /** The running statistics of one batch norm, by layer name (e.g. "layer2.0.bn1"). */
+    public BatchNorm.RunningStats runningStats(String bn) {
+        BatchNorm.RunningStats s = running.get(bn);
+        if (s == null) throw new IllegalArgumentException("no batch norm named '" + bn + "'");
+        return s;
+    }
+
+    /** Features (B, 8 * width) of images x (B, C, H, W); training mode uses batch statistics. */
+    @Override
+    public Tensor features(Tensor theta, Tensor x, boolean training) {
+        if (x.shape().rank() != 4 || x.shape().dim(1) != inChannels) {
+            throw new IllegalArgumentException("ResNet: input " + x.shape() + " must be (B, " + inChannels + ", H, W)");
+        }
+        Tensor h = Elementwise.relu(norm(theta, "bn1", conv(theta, "conv1.w", x, 1), training));
+        int c = width;
+        for (int stage = 0; stage < 4; stage++) {
+            int out = width << stage;
+            for (int k = 0; k < blocks[stage]; k++) {
+                String p = block(stage, k);
+                int stride = stage > 0 && k == 0 ? 2 : 1;
+                Tensor y = Elementwise.relu(norm(theta, p + ".bn1", conv(theta, p + ".conv1.w", h, stride), training));
+                y = norm(theta, p + ".bn2", conv(theta, p + ".conv2.w", y, 1), training);
+                Tensor shortcut = stride != 1 || c != out ? norm(theta, p + ".shortcut_bn", conv(theta, p + ".shortcut.w", h, stride), training) : h;
+                h = Elementwise.relu(Elementwise.add(y, shortcut));
+                c = out;
+            }
+        }
+        return Reduce.mean(h, false, 2, 3);
+    }
+
+    private Tensor conv(Tensor theta, String name, Tensor x, int stride) {
+        Tensor w = layout.view(theta, name);
+        int k = w.shape().dim(2);
+        return Conv2d.conv2d(x, w, null, new ConvGeometry(stride, k / 2));
+    }
+
+    private Tensor norm(Tensor theta, String name, Tensor x, boolean training) {
+        Tensor gamma = layout.view(theta, name + ".gamma"), beta = layout.view(theta, name + ".beta");
+        return training ? BatchNorm.train(x, gamma, beta, running.get(name)) : BatchNorm.eval(x, gamma, beta, running.get(name));
+    }
+}
