@@ -1,6 +1,8 @@
 package org.mkdt.nn;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.mkdt.backend.ConvGeometry;
 import org.mkdt.ops.BatchNorm;
@@ -20,8 +22,15 @@ import org.mkdt.tensor.Tensor;
 public final class ResNet implements Encoder {
     private final int inChannels;
     private final int width;
-    private final int[] blocks;
+    private final List<Block> blocks = new ArrayList<>();
     private final ParamLayout layout;
+
+    /** One BasicBlock: its parameter prefix, channels in and out, and stride (a shortcut conv when the shape changes). */
+    private record Block(String name, int in, int out, int stride) {
+        boolean projects() {
+            return stride != 1 || in != out;
+        }
+    }
     private final Map<String, BatchNorm.RunningStats> running = new HashMap<>();
 
     /** ResNet-18: width 64, blocks (2, 2, 2, 2). */
@@ -35,24 +44,24 @@ public final class ResNet implements Encoder {
         }
         this.inChannels = inChannels;
         this.width = width;
-        this.blocks = blocks.clone();
-        ParamLayout.Builder b = new ParamLayout.Builder().add("conv1.w", width, inChannels, 3, 3);
-        bn(b, "bn1", width);
         int c = width;
         for (int stage = 0; stage < 4; stage++) {
-            int out = width << stage;
             for (int k = 0; k < blocks[stage]; k++) {
-                String p = block(stage, k);
-                int stride = stage > 0 && k == 0 ? 2 : 1;
-                b.add(p + ".conv1.w", out, c, 3, 3);
-                bn(b, p + ".bn1", out);
-                b.add(p + ".conv2.w", out, out, 3, 3);
-                bn(b, p + ".bn2", out);
-                if (stride != 1 || c != out) {
-                    b.add(p + ".shortcut.w", out, c, 1, 1);
-                    bn(b, p + ".shortcut_bn", out);
-                }
-                c = out;
+                this.blocks.add(new Block("layer" + (stage + 1) + "." + k, c, width << stage, stage > 0 && k == 0 ? 2 : 1));
+                c = width << stage;
+            }
+        }
+        ParamLayout.Builder b = new ParamLayout.Builder().add("conv1.w", width, inChannels, 3, 3);
+        bn(b, "bn1", width);
+        for (Block blk : this.blocks) {
+            String p = blk.name();
+            b.add(p + ".conv1.w", blk.out(), blk.in(), 3, 3);
+            bn(b, p + ".bn1", blk.out());
+            b.add(p + ".conv2.w", blk.out(), blk.out(), 3, 3);
+            bn(b, p + ".bn2", blk.out());
+            if (blk.projects()) {
+                b.add(p + ".shortcut.w", blk.out(), blk.in(), 1, 1);
+                bn(b, p + ".shortcut_bn", blk.out());
             }
         }
         layout = b.build();
@@ -61,10 +70,6 @@ public final class ResNet implements Encoder {
     private void bn(ParamLayout.Builder b, String name, int channels) {
         b.add(name + ".gamma", channels).add(name + ".beta", channels);
         running.put(name, new BatchNorm.RunningStats(channels));
-    }
-
-    private static String block(int stage, int k) {
-        return "layer" + (stage + 1) + "." + k;
     }
 
     @Override
@@ -95,18 +100,12 @@ public final class ResNet implements Encoder {
             throw new IllegalArgumentException("ResNet: input " + x.shape() + " must be (B, " + inChannels + ", H, W)");
         }
         Tensor h = Elementwise.relu(norm(theta, "bn1", conv(theta, "conv1.w", x, 1), training));
-        int c = width;
-        for (int stage = 0; stage < 4; stage++) {
-            int out = width << stage;
-            for (int k = 0; k < blocks[stage]; k++) {
-                String p = block(stage, k);
-                int stride = stage > 0 && k == 0 ? 2 : 1;
-                Tensor y = Elementwise.relu(norm(theta, p + ".bn1", conv(theta, p + ".conv1.w", h, stride), training));
-                y = norm(theta, p + ".bn2", conv(theta, p + ".conv2.w", y, 1), training);
-                Tensor shortcut = stride != 1 || c != out ? norm(theta, p + ".shortcut_bn", conv(theta, p + ".shortcut.w", h, stride), training) : h;
-                h = Elementwise.relu(Elementwise.add(y, shortcut));
-                c = out;
-            }
+        for (Block blk : blocks) {
+            String p = blk.name();
+            Tensor y = Elementwise.relu(norm(theta, p + ".bn1", conv(theta, p + ".conv1.w", h, blk.stride()), training));
+            y = norm(theta, p + ".bn2", conv(theta, p + ".conv2.w", y, 1), training);
+            Tensor shortcut = blk.projects() ? norm(theta, p + ".shortcut_bn", conv(theta, p + ".shortcut.w", h, blk.stride()), training) : h;
+            h = Elementwise.relu(Elementwise.add(y, shortcut));
         }
         return Reduce.mean(h, false, 2, 3);
     }

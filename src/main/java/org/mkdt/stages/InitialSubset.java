@@ -36,9 +36,7 @@ public final class InitialSubset {
         double[] loss = new double[n];
         try (GradMode.Guard off = GradMode.noGrad()) {
             for (int start = 0; start < n; start += batch) {
-                int end = Math.min(n, start + batch);
-                int[] idx = new int[end - start];
-                for (int i = 0; i < idx.length; i++) idx[i] = start + i;
+                int[] idx = range(start, Math.min(n, start + batch));
                 try (Scope s = Scope.open()) {
                     Tensor diff = Elementwise.sub(net.forward(theta, Rows.gather(images, idx)), Rows.gather(targets, idx));
                     double[] l = Reduce.mean(Elementwise.square(diff), false, 1).toDoubleArray();
@@ -68,6 +66,11 @@ public final class InitialSubset {
         int[] out = new int[k];
         for (int i = 0; i < k; i++) out[i] = order[i];
         return out;
+    }
+
+    /** The indices [start, end). */
+    static int[] range(int start, int end) {
+        return java.util.stream.IntStream.range(start, end).toArray();
     }
 
     private static void check(int n, int k) {

@@ -101,9 +101,7 @@ public final class Teacher {
         float[] out = new float[n * d];
         try (GradMode.Guard off = GradMode.noGrad()) {
             for (int start = 0; start < n; start += batch) {
-                int end = Math.min(n, start + batch);
-                int[] idx = new int[end - start];
-                for (int i = 0; i < idx.length; i++) idx[i] = start + i;
+                int[] idx = InitialSubset.range(start, Math.min(n, start + batch));
                 try (Scope s = Scope.open()) {
                     float[] f = encoder.features(theta, images.subset(idx).toTensor(backend, norm), false).toFloatArray();
                     System.arraycopy(f, 0, out, start * d, f.length);
