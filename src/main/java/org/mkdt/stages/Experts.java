@@ -46,7 +46,7 @@ public final class Experts {
 
     /** The generator of expert {@code index}: a function of (base seed, index) only. */
     static UniformRandomProvider rng(long baseSeed, int index) {
-        return RandomSource.XO_RO_SHI_RO_128_PP.create(new long[] {baseSeed, index, 0x4d4b4454L});
+        return RandomSource.XO_RO_SHI_RO_128_PP.create(org.mkdt.util.Seeds.of(baseSeed, index, 0x4d4b4454L));
     }
 
     /**

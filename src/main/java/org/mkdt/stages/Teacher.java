@@ -45,7 +45,7 @@ public final class Teacher {
     public static Result train(Encoder encoder, ImageSet images, Normalization norm, Settings s, Backend backend, Consumer<String> log) {
         int n = images.count();
         if (n < s.batch()) throw new IllegalArgumentException("teacher: " + n + " images cannot fill a batch of " + s.batch());
-        UniformRandomProvider rng = RandomSource.XO_RO_SHI_RO_128_PP.create(new long[] {s.seed(), 0x7465616368L});
+        UniformRandomProvider rng = RandomSource.XO_RO_SHI_RO_128_PP.create(org.mkdt.util.Seeds.of(s.seed(), 0x7465616368L));
         Projector projector = new Projector(encoder.featureDim(), s.projectorDim());
         Tensor theta = encoder.initialParams(backend, DType.F32, rng.nextLong()).requireGrad();
         Tensor phi = Tensor.of(backend, DType.F32, Shape.of(projector.layout().size()), projector.layout().pytorchDefaultInit(rng.nextLong())).requireGrad();

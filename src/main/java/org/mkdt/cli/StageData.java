@@ -1,0 +1,46 @@
+package org.mkdt.cli;
+
+import java.nio.file.Path;
+import org.mkdt.backend.cpu.CpuBackend;
+import org.mkdt.config.RunConfig;
+import org.mkdt.data.Dataset;
+import org.mkdt.data.Datasets;
+import org.mkdt.nn.ConvNet;
+import org.mkdt.nn.Encoder;
+import org.mkdt.nn.ResNet;
+import org.mkdt.tensor.Tensor;
+
+/** What the stage commands derive from a configuration: the data set, its tensor, the networks. */
+record StageData(Dataset dataset, Tensor images) {
+    static StageData load(RunConfig c) {
+        Dataset ds = Datasets.load(c.data().dataset(), c.data().dataDir() == null ? null : Path.of(c.data().dataDir()));
+        int size = ds.train().height();
+        if (size != ds.train().width() || size < 8 || Integer.bitCount(size) != 1) {
+            throw new IllegalArgumentException(ds.name() + ": images are " + ds.train().width() + "x" + size + "; the ConvNet student needs square images of 8, 16, 32, 64 ... pixels");
+        }
+        return new StageData(ds, ds.train().toTensor(CpuBackend.INSTANCE, ds.normalization()));
+    }
+
+    int size() {
+        return dataset.train().height();
+    }
+
+    int channels() {
+        return dataset.train().channels();
+    }
+
+    /** ConvNet depth for the image size: 3 for 32x32 and 4 for 64x64 (the paper's), 4x4 maps before the head. */
+    int depth() {
+        return Integer.numberOfTrailingZeros(size()) - 2;
+    }
+
+    /** The student: ConvNet of this depth, width 128, head to D. */
+    ConvNet student(int outDim) {
+        return new ConvNet(channels(), size(), 128, depth(), outDim);
+    }
+
+    /** The teacher's encoder named by the configuration. */
+    Encoder encoder(String name) {
+        return name.equals("resnet18") ? ResNet.resnet18(channels()) : new ConvNet(channels(), size(), 128, depth(), 1);
+    }
+}

@@ -1,0 +1,86 @@
+package org.mkdt.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.mkdt.backend.cpu.CpuBackend;
+import org.mkdt.config.RunConfig;
+import org.mkdt.data.Artefacts;
+import org.mkdt.data.Dataset;
+import org.mkdt.data.ImageSet;
+import org.mkdt.io.NdArray;
+import org.mkdt.nn.Encoder;
+import org.mkdt.run.RunDir;
+import org.mkdt.stages.LinearProbe;
+import org.mkdt.stages.Teacher;
+import org.mkdt.tensor.DType;
+import org.mkdt.tensor.Tensor;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** Stage 1: train a Barlow Twins teacher (or import representations) and export the (N, D) matrix. */
+@Command(name = "teacher", description = "Stage 1: train a Barlow Twins teacher, or import representations (teacher.importFile), and write runs/NAME/teacher.safetensors.")
+public final class TeacherCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    RunOptions options;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        RunConfig c = options.load();
+        RunDir run = RunDir.open(options.runsDir, c, "cpu");
+        out.println(RunOptions.backendLine(c));
+        StageData data = StageData.load(c);
+        Dataset ds = data.dataset();
+        NdArray reps;
+        Map<String, Object> m = new LinkedHashMap<>();
+        if (c.teacher().importFile() != null) {
+            reps = Artefacts.readRepresentations(Path.of(c.teacher().importFile()), ds.train().count());
+            out.printf("teacher: imported %s representations from %s%n", reps.describe(), c.teacher().importFile());
+            m.put("imported", c.teacher().importFile());
+        } else {
+            Encoder encoder = data.encoder(c.teacher().encoder());
+            RunConfig.Teacher t = c.teacher();
+            Teacher.Result r = Teacher.train(encoder, ds.train(), ds.normalization(),
+                    new Teacher.Settings(t.epochs(), t.batch(), t.lr(), t.momentum(), t.weightDecay(), t.projectorDim(), t.lambda(), c.seed()),
+                    CpuBackend.INSTANCE, line -> {
+                        out.println(line);
+                        out.flush();
+                    });
+            reps = Teacher.representations(encoder, r.encoderTheta(), ds.train(), ds.normalization(), 256, CpuBackend.INSTANCE);
+            m.put("barlow_twins_loss_per_epoch", r.epochLoss());
+            probe(out, c, ds, encoder, r.encoderTheta(), m);
+        }
+        Artefacts.writeRepresentations(run.teacherFile(), NdArray.of(reps.toFloats(), reps.shape()), run.configHash());
+        out.printf("teacher: wrote %s %s%n", run.teacherFile(), reps.describe());
+        m.put("representations", reps.shape());
+        run.metric("teacher", m);
+        return 0;
+    }
+
+    /** Linear-probe accuracy at 1% labels: the trained teacher beside a random-init encoder. */
+    private static void probe(PrintWriter out, RunConfig c, Dataset ds, Encoder encoder, Tensor trained, Map<String, Object> m) {
+        if (ds.test().count() == 0) {
+            out.println("teacher: no test split, probe skipped");
+            return;
+        }
+        int[] labelled = LinearProbe.labelledSubset(ds.train().count(), 0.01, c.seed());
+        ImageSet train = ds.train().subset(labelled);
+        for (String which : new String[] {"random init", "teacher"}) {
+            Tensor theta = which.equals("teacher") ? trained : encoder.initialParams(CpuBackend.INSTANCE, DType.F32, c.seed() + 1);
+            NdArray fTrain = Teacher.representations(encoder, theta, train, ds.normalization(), 256, CpuBackend.INSTANCE);
+            NdArray fTest = Teacher.representations(encoder, theta, ds.test(), ds.normalization(), 256, CpuBackend.INSTANCE);
+            LinearProbe.Model model = LinearProbe.fit(fTrain, train.labels(), train.classes().size(), LinearProbe.L2, 500, CpuBackend.INSTANCE);
+            double acc = LinearProbe.accuracy(model, fTest, ds.test().labels());
+            out.printf("teacher: linear probe, 1%% labels (%d), test accuracy %.2f%% with the %s encoder%n", labelled.length, 100 * acc, which);
+            m.put("probe_1pct_" + (which.equals("teacher") ? "teacher" : "random_init"), acc);
+        }
+    }
+}

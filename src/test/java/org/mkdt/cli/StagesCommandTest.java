@@ -1,0 +1,111 @@
+package org.mkdt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.mkdt.data.Artefacts;
+import org.mkdt.io.NdArray;
+import org.mkdt.io.Npy;
+import org.mkdt.testing.Close;
+
+/** Stages 1-3 from the command line on a tiny image-folder data set (seconds). */
+class StagesCommandTest {
+    @TempDir
+    Path dir;
+
+    private Path dataset() throws Exception {
+        Path root = dir.resolve("tiny");
+        double[] noise = Close.uniform(5, 32 * 64);
+        int k = 0;
+        for (String split : List.of("train", "test")) {
+            for (String cls : List.of("a", "b")) {
+                for (int i = 0; i < (split.equals("train") ? 12 : 4); i++, k++) {
+                    BufferedImage img = new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB);
+                    for (int p = 0; p < 64; p++) {
+                        int v = (int) (127 + 120 * noise[k * 64 + p]);
+                        img.setRGB(p % 8, p / 8, cls.equals("a") ? (v << 16) : v);
+                    }
+                    Path f = root.resolve(split).resolve(cls).resolve(i + ".png");
+                    Files.createDirectories(f.getParent());
+                    ImageIO.write(img, "png", f.toFile());
+                }
+            }
+        }
+        return root;
+    }
+
+    private static List<String> args(String command, Path runs, Path data, String... extra) {
+        List<String> a = new ArrayList<>(List.of(command, "--runs-dir", runs.toString(), "--set", "name=tiny", "--set", "data.dataset=" + data,
+                "--set", "experts.count=3", "--set", "experts.epochs=2", "--set", "experts.batch=8",
+                "--set", "distill.maxStartEpoch=1", "--set", "distill.expertEpochs=1", "--set", "init.fraction=0.25"));
+        a.addAll(List.of(extra));
+        return a;
+    }
+
+    private static void ok(CliRun r) {
+        assertEquals(0, r.code(), r.err() + r.out());
+    }
+
+    @Test
+    void teacherExpertsAndInitRunAndShardsReproduceASingleRunBitForBit() throws Exception {
+        Path data = dataset();
+        Path reps = dir.resolve("reps.npy");
+        Npy.write(reps, NdArray.of(Close.uniform(9, 24 * 6), 24, 6));
+        String imported = "teacher.importFile=" + reps;
+
+        Path single = dir.resolve("single");
+        ok(CliRun.of(args("teacher", single, data, "--set", imported).toArray(String[]::new)));
+        CliRun experts = CliRun.of(args("experts", single, data, "--set", imported).toArray(String[]::new));
+        ok(experts);
+        assertTrue(experts.out().contains("3 trained, 0 kept"), experts.out());
+        CliRun init = CliRun.of(args("init", single, data, "--set", imported).toArray(String[]::new));
+        ok(init);
+        assertTrue(init.out().contains("high-loss subset of 6 images"), init.out());
+        Artefacts.DistilledSet set = Artefacts.readDistilledSet(single.resolve("tiny/init.safetensors"));
+        assertArrayEquals(new int[] {6, 3, 8, 8}, set.images().shape());
+        assertEquals(0.1, set.lr());
+        assertTrue(Files.readString(single.resolve("tiny/metrics.jsonl")).contains("\"stage\":\"experts\""));
+
+        // The same experts made by two shards (as two Slurm array tasks would) are the same files.
+        Path sharded = dir.resolve("sharded");
+        ok(CliRun.of(args("teacher", sharded, data, "--set", imported).toArray(String[]::new)));
+        ok(CliRun.of(args("experts", sharded, data, "--set", imported, "--shard", "1/2").toArray(String[]::new)));
+        ok(CliRun.of(args("experts", sharded, data, "--set", imported, "--shard", "0/2").toArray(String[]::new)));
+        for (int i = 0; i < 3; i++) {
+            String f = String.format("tiny/experts/expert_%03d.safetensors", i);
+            assertArrayEquals(Files.readAllBytes(single.resolve(f)), Files.readAllBytes(sharded.resolve(f)), f);
+        }
+        CliRun again = CliRun.of(args("experts", single, data, "--set", imported).toArray(String[]::new));
+        assertTrue(again.out().contains("0 trained, 3 kept"), again.out());
+    }
+
+    @Test
+    void aTrainedTeacherReportsItsProbeBesideRandomInit() throws Exception {
+        Path data = dataset();
+        Path runs = dir.resolve("runs");
+        CliRun r = CliRun.of(args("teacher", runs, data, "--set", "teacher.epochs=1", "--set", "teacher.batch=8", "--set", "teacher.projectorDim=16").toArray(String[]::new));
+        ok(r);
+        assertTrue(r.out().contains("test accuracy") && r.out().contains("random init encoder") && r.out().contains("teacher encoder"), r.out());
+        assertArrayEquals(new int[] {24, 2048}, Artefacts.readRepresentations(runs.resolve("tiny/teacher.safetensors"), 24).shape());
+    }
+
+    @Test
+    void configurationErrorsAreOneLine() {
+        CliRun r = CliRun.of("experts", "--runs-dir", dir.toString(), "--set", "experts.count=zero");
+        assertEquals(1, r.code());
+        assertTrue(r.err().strip().startsWith("mkdt: error: config: experts.count: wrong type"), r.err());
+        CliRun s = CliRun.of("experts", "--runs-dir", dir.toString(), "--shard", "3/2");
+        assertEquals("mkdt: error: --shard: need 0 <= i < n, got 3/2", s.err().strip());
+        CliRun d = CliRun.of("teacher", "--runs-dir", dir.toString(), "--device", "cuda");
+        assertTrue(d.err().contains("no CUDA backend yet"), d.err());
+    }
+}
