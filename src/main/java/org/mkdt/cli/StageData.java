@@ -10,15 +10,24 @@ import org.mkdt.nn.Encoder;
 import org.mkdt.nn.ResNet;
 import org.mkdt.tensor.Tensor;
 
-/** What the stage commands derive from a configuration: the data set, its tensor, the networks. */
-record StageData(Dataset dataset, Tensor images) {
+/**
+ * What the stage commands derive from a configuration: the data set (limited to data.limit
+ * training images), its tensor, the networks; {@code full} is the data set before the limit
+ * (the probe draws its labelled 1% from the whole training set).
+ */
+record StageData(Dataset dataset, Dataset full, Tensor images) {
     static StageData load(RunConfig c) {
-        Dataset ds = Datasets.load(c.data().dataset(), c.data().dataDir() == null ? null : Path.of(c.data().dataDir()));
+        Dataset full = Datasets.load(c.data().dataset(), c.data().dataDir() == null ? null : Path.of(c.data().dataDir()));
+        Dataset ds = full;
+        int limit = c.data().limit();
+        if (limit > 0 && limit < ds.train().count()) {
+            ds = new Dataset(ds.name(), ds.train().subset(java.util.stream.IntStream.range(0, limit).toArray()), ds.test(), ds.normalization());
+        }
         int size = ds.train().height();
         if (size != ds.train().width() || size < 8 || Integer.bitCount(size) != 1) {
             throw new IllegalArgumentException(ds.name() + ": images are " + ds.train().width() + "x" + size + "; the ConvNet student needs square images of 8, 16, 32, 64 ... pixels");
         }
-        return new StageData(ds, ds.train().toTensor(CpuBackend.INSTANCE, ds.normalization()));
+        return new StageData(ds, full, ds.train().toTensor(CpuBackend.INSTANCE, ds.normalization()));
     }
 
     int size() {

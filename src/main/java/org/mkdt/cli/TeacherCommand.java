@@ -56,7 +56,7 @@ public final class TeacherCommand implements Callable<Integer> {
                     });
             reps = Teacher.representations(encoder, r.encoderTheta(), ds.train(), ds.normalization(), 256, CpuBackend.INSTANCE);
             m.put("barlow_twins_loss_per_epoch", r.epochLoss());
-            probe(out, c, ds, encoder, r.encoderTheta(), m);
+            probe(out, c, data.full(), encoder, r.encoderTheta(), m);
         }
         Artefacts.writeRepresentations(run.teacherFile(), NdArray.of(reps.toFloats(), reps.shape()), run.configHash());
         out.printf("teacher: wrote %s %s%n", run.teacherFile(), reps.describe());
@@ -65,7 +65,7 @@ public final class TeacherCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Linear-probe accuracy at 1% labels: the trained teacher beside a random-init encoder. */
+    /** Linear-probe accuracy at 1% of the whole training set's labels: the trained teacher beside a random-init encoder. */
     private static void probe(PrintWriter out, RunConfig c, Dataset ds, Encoder encoder, Tensor trained, Map<String, Object> m) {
         if (ds.test().count() == 0) {
             out.println("teacher: no test split, probe skipped");

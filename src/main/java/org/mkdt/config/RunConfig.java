@@ -7,8 +7,15 @@ package org.mkdt.config;
  */
 public record RunConfig(String name, long seed, String device, Data data, Teacher teacher, Experts experts, Init init, Distill distill) {
 
-    /** The data set: a name (fashion-mnist, cifar10, ...) or a folder; dataDir for named sets other than fashion-mnist. */
-    public record Data(String dataset, String dataDir) {}
+    /**
+     * The data set: a name (fashion-mnist, cifar10, ...) or a folder; dataDir for named sets
+     * other than fashion-mnist; limit > 0 keeps only the first limit training images (CPU demos).
+     */
+    public record Data(String dataset, String dataDir, int limit) {
+        public Data {
+            Check.nonNegative("data.limit", limit);
+        }
+    }
 
     /** Stage 1: encoder "convnet" or "resnet18"; importFile takes representations made elsewhere instead of training. */
     public record Teacher(String encoder, int epochs, int batch, double lr, double momentum, double weightDecay,
