@@ -4,18 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mkdt.data.Artefacts;
 import org.mkdt.io.NdArray;
 import org.mkdt.io.Npy;
 import org.mkdt.testing.Close;
+import org.mkdt.testing.TinyData;
 
 /** Stages 1-3 from the command line on a tiny image-folder data set (seconds). */
 class StagesCommandTest {
@@ -23,27 +22,10 @@ class StagesCommandTest {
     Path dir;
 
     private Path dataset() throws Exception {
-        Path root = dir.resolve("tiny");
-        double[] noise = Close.uniform(5, 32 * 64);
-        int k = 0;
-        for (String split : List.of("train", "test")) {
-            for (String cls : List.of("a", "b")) {
-                for (int i = 0; i < (split.equals("train") ? 12 : 4); i++, k++) {
-                    BufferedImage img = new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB);
-                    for (int p = 0; p < 64; p++) {
-                        int v = (int) (127 + 120 * noise[k * 64 + p]);
-                        img.setRGB(p % 8, p / 8, cls.equals("a") ? (v << 16) : v);
-                    }
-                    Path f = root.resolve(split).resolve(cls).resolve(i + ".png");
-                    Files.createDirectories(f.getParent());
-                    ImageIO.write(img, "png", f.toFile());
-                }
-            }
-        }
-        return root;
+        return TinyData.imageFolder(dir.resolve("tiny"));
     }
 
-    private static List<String> args(String command, Path runs, Path data, String... extra) {
+    static List<String> args(String command, Path runs, Path data, String... extra) {
         List<String> a = new ArrayList<>(List.of(command, "--runs-dir", runs.toString(), "--set", "name=tiny", "--set", "data.dataset=" + data,
                 "--set", "experts.count=3", "--set", "experts.epochs=2", "--set", "experts.batch=8",
                 "--set", "distill.maxStartEpoch=1", "--set", "distill.expertEpochs=1", "--set", "init.fraction=0.25"));
@@ -51,7 +33,7 @@ class StagesCommandTest {
         return a;
     }
 
-    private static void ok(CliRun r) {
+    static void ok(CliRun r) {
         assertEquals(0, r.code(), r.err() + r.out());
     }
 
