@@ -9,6 +9,7 @@ import org.mkdt.config.RunConfig;
 import org.mkdt.data.Artefacts;
 import org.mkdt.io.NdArray;
 import org.mkdt.nn.ConvNet;
+import org.mkdt.run.Progress;
 import org.mkdt.run.RunDir;
 import org.mkdt.run.Shard;
 import org.mkdt.stages.Experts;
@@ -51,7 +52,11 @@ public final class ExpertsCommand implements Callable<Integer> {
         for (int i = 0; i < e.count(); i++) {
             if (!s.owns(i)) continue;
             long t0 = System.nanoTime();
-            boolean trained = Experts.trainTo(run.expertFile(i), student, data.images(), targets, settings, i, run.configHash());
+            boolean trained;
+            long steps = (long) e.epochs() * ((data.images().shape().dim(0) + e.batch() - 1) / e.batch());
+            try (Progress progress = Progress.of("expert " + (i + 1) + "/" + e.count(), steps, out)) {
+                trained = Experts.trainTo(run.expertFile(i), student, data.images(), targets, settings, i, run.configHash(), progress::step);
+            }
             double seconds = (System.nanoTime() - t0) / 1e9;
             out.printf("expert %d/%d: %s (%.1f s)%n", i + 1, e.count(), trained ? "trained" : "kept the finished file", seconds);
             out.flush();

@@ -12,6 +12,7 @@ import org.mkdt.data.Dataset;
 import org.mkdt.data.ImageSet;
 import org.mkdt.io.NdArray;
 import org.mkdt.nn.Encoder;
+import org.mkdt.run.Progress;
 import org.mkdt.run.RunDir;
 import org.mkdt.stages.LinearProbe;
 import org.mkdt.stages.Teacher;
@@ -19,6 +20,7 @@ import org.mkdt.tensor.DType;
 import org.mkdt.tensor.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -31,9 +33,13 @@ public final class TeacherCommand implements Callable<Integer> {
     @Mixin
     RunOptions options;
 
+    @Option(names = "--import", paramLabel = "FILE", description = "Take representations made elsewhere (.npy or .safetensors, one row per training image) instead of training (= --set teacher.importFile=FILE).")
+    Path importFile;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (importFile != null) options.overrides.add("teacher.importFile=" + importFile);
         RunConfig c = options.load();
         RunDir run = RunDir.open(options.runsDir, c, "cpu");
         out.println(RunOptions.backendLine(c));
@@ -48,12 +54,15 @@ public final class TeacherCommand implements Callable<Integer> {
         } else {
             Encoder encoder = data.encoder(c.teacher().encoder());
             RunConfig.Teacher t = c.teacher();
-            Teacher.Result r = Teacher.train(encoder, ds.train(), ds.normalization(),
-                    new Teacher.Settings(t.epochs(), t.batch(), t.lr(), t.momentum(), t.weightDecay(), t.projectorDim(), t.lambda(), c.seed()),
-                    CpuBackend.INSTANCE, line -> {
-                        out.println(line);
-                        out.flush();
-                    });
+            Teacher.Result r;
+            try (Progress progress = Progress.of("teacher", (long) t.epochs() * (ds.train().count() / t.batch()), out)) {
+                r = Teacher.train(encoder, ds.train(), ds.normalization(),
+                        new Teacher.Settings(t.epochs(), t.batch(), t.lr(), t.momentum(), t.weightDecay(), t.projectorDim(), t.lambda(), c.seed()),
+                        CpuBackend.INSTANCE, line -> {
+                            out.println(line);
+                            out.flush();
+                        }, progress::step);
+            }
             reps = Teacher.representations(encoder, r.encoderTheta(), ds.train(), ds.normalization(), 256, CpuBackend.INSTANCE);
             m.put("barlow_twins_loss_per_epoch", r.epochLoss());
             probe(out, c, data.full(), encoder, r.encoderTheta(), m);

@@ -55,6 +55,11 @@ public final class Experts {
      * @return the trajectory, (epochs + 1, P): row 0 the initial parameters, row e after epoch e
      */
     public static NdArray train(ConvNet net, Tensor images, Tensor targets, Settings s, int index) {
+        return train(net, images, targets, s, index, null);
+    }
+
+    /** As above; {@code onStep} (may be null) runs after every optimiser step, for progress display. */
+    public static NdArray train(ConvNet net, Tensor images, Tensor targets, Settings s, int index, Runnable onStep) {
         int n = images.shape().dim(0);
         if (targets.shape().rank() != 2 || targets.shape().dim(0) != n || targets.shape().dim(1) != net.outDim()) {
             throw new IllegalArgumentException("experts: targets " + targets.shape() + " must be (" + n + ", " + net.outDim() + ") for images " + images.shape());
@@ -79,6 +84,7 @@ public final class Experts {
                         }
                         sgd.step(theta, g);
                     }
+                    if (onStep != null) onStep.run();
                 }
                 System.arraycopy(theta.toFloatArray(), 0, snapshots, epoch * p, p);
             }
@@ -93,6 +99,11 @@ public final class Experts {
      * @return true when it trained, false when it kept the finished file
      */
     public static boolean trainTo(Path file, ConvNet net, Tensor images, Tensor targets, Settings s, int index, String configHash) throws IOException {
+        return trainTo(file, net, images, targets, s, index, configHash, null);
+    }
+
+    /** As above, with a per-step callback. */
+    public static boolean trainTo(Path file, ConvNet net, Tensor images, Tensor targets, Settings s, int index, String configHash, Runnable onStep) throws IOException {
         if (Files.exists(file)) {
             try {
                 Artefacts.Trajectory t = Artefacts.readTrajectory(file, net.layout());
@@ -101,7 +112,7 @@ public final class Experts {
                 // An unreadable or foreign file is replaced (atomically) by a fresh run.
             }
         }
-        Artefacts.writeTrajectory(file, train(net, images, targets, s, index), net.layout(), configHash);
+        Artefacts.writeTrajectory(file, train(net, images, targets, s, index, onStep), net.layout(), configHash);
         return true;
     }
 }

@@ -43,6 +43,11 @@ public final class Teacher {
     private Teacher() {}
 
     public static Result train(Encoder encoder, ImageSet images, Normalization norm, Settings s, Backend backend, Consumer<String> log) {
+        return train(encoder, images, norm, s, backend, log, null);
+    }
+
+    /** As above; {@code onStep} (may be null) runs after every optimiser step, for progress display. */
+    public static Result train(Encoder encoder, ImageSet images, Normalization norm, Settings s, Backend backend, Consumer<String> log, Runnable onStep) {
         int n = images.count();
         if (n < s.batch()) throw new IllegalArgumentException("teacher: " + n + " images cannot fill a batch of " + s.batch());
         UniformRandomProvider rng = RandomSource.XO_RO_SHI_RO_128_PP.create(org.mkdt.util.Seeds.of(s.seed(), 0x7465616368L));
@@ -71,6 +76,7 @@ public final class Teacher {
                     sum += l;
                     steps++;
                 }
+                if (onStep != null) onStep.run();
             }
             epochLoss[epoch] = sum / steps;
             if (log != null) log.accept(String.format("teacher epoch %d/%d: Barlow Twins loss %.4f", epoch + 1, s.epochs(), epochLoss[epoch]));

@@ -45,7 +45,9 @@ class StagesCommandTest {
         String imported = "teacher.importFile=" + reps;
 
         Path single = dir.resolve("single");
-        ok(CliRun.of(args("teacher", single, data, "--set", imported).toArray(String[]::new)));
+        CliRun teacher = CliRun.of(args("teacher", single, data, "--import", reps.toString()).toArray(String[]::new));
+        ok(teacher);
+        assertTrue(teacher.out().contains("imported F64 (24, 6) representations"), teacher.out());
         CliRun experts = CliRun.of(args("experts", single, data, "--set", imported).toArray(String[]::new));
         ok(experts);
         assertTrue(experts.out().contains("3 trained, 0 kept"), experts.out());
