@@ -40,6 +40,7 @@ public final class RunDir {
         env.put("java", Runtime.version().toString());
         env.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
         env.put("cpu_threads", Parallel.threads());
+        env.put("device_requested", config.device());
         env.put("backend", backend);
         env.put("config_sha256", r.configHash);
         AtomicFile.write(r.root.resolve("environment.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(env));
