@@ -67,12 +67,12 @@ public final class BenchCommand implements Callable<Integer> {
         if (which == Which.metagrad) return metagrad();
         PrintWriter out = spec.commandLine().getOut();
         for (int n : sizes) {
-            if (n < 1 || n > 8192) throw new IllegalArgumentException("--sizes: " + n + " is outside 1..8192");
+            checkRange("--sizes", n, 1, 8192);
         }
-        if (batch < 1 || batch > 4096) throw new IllegalArgumentException("--batch: " + batch + " is outside 1..4096");
-        if (width < 1 || width > 1024) throw new IllegalArgumentException("--width: " + width + " is outside 1..1024");
-        if (reps < 1 || reps > 1000) throw new IllegalArgumentException("--reps: " + reps + " is outside 1..1000");
-        if (warmup < 0 || warmup > 1000) throw new IllegalArgumentException("--warmup: " + warmup + " is outside 0..1000");
+        checkRange("--batch", batch, 1, 4096);
+        checkRange("--width", width, 1, 1024);
+        checkRange("--reps", reps, 1, 1000);
+        checkRange("--warmup", warmup, 0, 1000);
         ObjectMapper mapper = new ObjectMapper();
         String engine = "mkdt-cpu-java" + Runtime.version().feature() + "-threads" + Parallel.threads();
         if (!json) out.printf("CPU backend, %d threads, Java %s%n", Parallel.threads(), Runtime.version());
@@ -109,11 +109,11 @@ public final class BenchCommand implements Callable<Integer> {
     /** Seconds per distillation iteration (recompute meta-gradient) and its peak memory, CPU. */
     private int metagrad() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        if (steps < 1 || steps > 10_000) throw new IllegalArgumentException("--steps: " + steps + " is outside 1..10000");
-        if (images < 1 || images > 1_000_000) throw new IllegalArgumentException("--images: " + images + " is outside 1..1000000");
-        if (batch < 1 || batch > 4096) throw new IllegalArgumentException("--batch: " + batch + " is outside 1..4096");
-        if (width < 1 || width > 1024) throw new IllegalArgumentException("--width: " + width + " is outside 1..1024");
-        if (iterations < 1 || iterations > 100) throw new IllegalArgumentException("--iterations: " + iterations + " is outside 1..100");
+        checkRange("--steps", steps, 1, 10_000);
+        checkRange("--images", images, 1, 1_000_000);
+        checkRange("--batch", batch, 1, 4096);
+        checkRange("--width", width, 1, 1024);
+        checkRange("--iterations", iterations, 1, 100);
         ObjectMapper mapper = new ObjectMapper();
         String engine = "mkdt-cpu-java" + Runtime.version().feature() + "-threads" + Parallel.threads();
         CpuBackend cpu = new CpuBackend();
@@ -146,6 +146,11 @@ public final class BenchCommand implements Callable<Integer> {
         emit(out, mapper, m, String.format("%.1f s per iteration (median of %d; includes JIT warm-up when 1), peak %,d bytes above the %,d bytes of inputs",
                 s.median(), s.repeats(), peak[0], bench.inputBytes()));
         return 0;
+    }
+
+    /** Rejects an option value outside [lo, hi] with a message naming the option. */
+    private static void checkRange(String option, int value, int lo, int hi) {
+        if (value < lo || value > hi) throw new IllegalArgumentException(option + ": " + value + " is outside " + lo + ".." + hi);
     }
 
     private void emit(PrintWriter out, ObjectMapper mapper, Map<String, Object> m, String text) throws Exception {
