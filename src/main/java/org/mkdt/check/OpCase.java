@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.function.Function;
 import org.apache.commons.rng.UniformRandomProvider;
 import org.apache.commons.rng.simple.RandomSource;
+import org.mkdt.backend.Backend;
 import org.mkdt.backend.cpu.CpuBackend;
 import org.mkdt.ops.Elementwise;
 import org.mkdt.ops.Reduce;
@@ -66,8 +67,8 @@ public record OpCase(String name, List<Input> inputs, Function<List<Tensor>, Ten
         return xs -> {
             Tensor y = op.apply(xs);
             UniformRandomProvider rng = RandomSource.XO_RO_SHI_RO_128_PP.create(seed);
-            Tensor r1 = random(rng, y.shape(), Domain.ANY);
-            Tensor r2 = random(rng, y.shape(), Domain.ANY);
+            Tensor r1 = random(rng, y.shape(), Domain.ANY, y.backend(), y.dtype());
+            Tensor r2 = random(rng, y.shape(), Domain.ANY, y.backend(), y.dtype());
             Tensor linear = Reduce.sumAll(Elementwise.mul(r1, y));
             Tensor quadratic = Reduce.sumAll(Elementwise.mul(r2, Elementwise.mul(y, y)));
             return Elementwise.add(linear, Elementwise.scale(quadratic, 0.5));
@@ -77,11 +78,11 @@ public record OpCase(String name, List<Input> inputs, Function<List<Tensor>, Ten
     public List<Tensor> sampleInputs(long seed) {
         UniformRandomProvider rng = RandomSource.XO_RO_SHI_RO_128_PP.create(seed);
         List<Tensor> out = new ArrayList<>();
-        for (Input i : inputs) out.add(random(rng, i.shape(), i.domain()));
+        for (Input i : inputs) out.add(random(rng, i.shape(), i.domain(), CpuBackend.INSTANCE, DType.F64));
         return out;
     }
 
-    private static Tensor random(UniformRandomProvider rng, Shape shape, Domain d) {
+    private static Tensor random(UniformRandomProvider rng, Shape shape, Domain d, Backend backend, DType dtype) {
         double[] v = new double[shape.numel()];
         for (int i = 0; i < v.length; i++) {
             double u = rng.nextDouble();
@@ -91,6 +92,6 @@ public record OpCase(String name, List<Input> inputs, Function<List<Tensor>, Ten
                 case AWAY_FROM_ZERO -> (rng.nextBoolean() ? 1 : -1) * (0.2 + 0.8 * u);
             };
         }
-        return Tensor.of(CpuBackend.INSTANCE, DType.F64, shape, v);
+        return Tensor.of(backend, dtype, shape, v);
     }
 }

@@ -8,7 +8,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.mkdt.backend.Backend;
+import org.mkdt.backend.Devices;
+import org.mkdt.backend.cpu.CpuBackend;
+import org.mkdt.check.DeviceCheck;
 import org.mkdt.check.OpCase;
+import org.mkdt.tensor.DType;
 import org.mkdt.check.OpCatalog;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,12 +42,27 @@ public final class CheckCommand implements Callable<Integer> {
     @Option(names = "--trace", description = "metagrad: also print the forward and reverse sweeps step by step.")
     boolean trace;
 
+    @Option(names = "--device", description = "gradients: cpu (float64 against finite differences, the default) or cuda / auto "
+            + "(each op's value, gradient and second-order term on the device in float32 against the CPU in float64).")
+    String device = "cpu";
+
     enum What { gradients, metagrad }
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        boolean ok = what == What.gradients ? gradients(out) : MetaGradReport.print(out, json, trace, seed);
+        boolean ok;
+        if (what == What.metagrad) {
+            ok = MetaGradReport.print(out, json, trace, seed);
+        } else {
+            Devices.Selection d = Devices.select(device);
+            if (d.backend() instanceof CpuBackend) {
+                ok = gradients(out);
+            } else {
+                if (!json) out.println(d.line());
+                ok = deviceGradients(out, d.backend());
+            }
+        }
         out.flush();
         return ok ? 0 : 1;
     }
@@ -89,6 +109,48 @@ public final class CheckCommand implements Callable<Integer> {
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
         } else {
             out.println(ok ? "all ops within tolerance" : "SOME OPS EXCEED THE TOLERANCE");
+        }
+        return ok;
+    }
+
+    /** Every op on the device (float32) against the CPU (float64): value, gradient, second-order term. */
+    private boolean deviceGradients(PrintWriter out, Backend backend) throws Exception {
+        boolean ok = true;
+        List<Map<String, Object>> ops = new ArrayList<>();
+        if (!json) {
+            out.printf("Device check: %s float32 against cpu float64, relative max-norm error, tolerance %.0e%n", backend.name(), DeviceCheck.TOLERANCE);
+            out.printf("%-28s %-32s %10s %10s %10s  %s%n", "op", "input shapes", "value", "1st order", "2nd order", "");
+            out.flush();
+        }
+        for (OpCase c : OpCatalog.all()) {
+            DeviceCheck.Result r = DeviceCheck.check(c, backend, DType.F32, seed);
+            ok &= r.passed();
+            if (!json) {
+                out.printf("%-28s %-32s %10.2e %10.2e %10.2e  %s%n", r.name(), r.shapes(), r.valueError(), r.firstOrderError(),
+                        r.secondOrderError(), r.passed() ? "ok" : "FAIL");
+                out.flush();
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("op", r.name());
+            m.put("shapes", r.shapes());
+            m.put("value_error", r.valueError());
+            m.put("first_order_error", r.firstOrderError());
+            m.put("second_order_error", r.secondOrderError());
+            m.put("pass", r.passed());
+            ops.add(m);
+        }
+        if (json) {
+            Map<String, Object> doc = new LinkedHashMap<>();
+            doc.put("check", "gradients");
+            doc.put("device", backend.name());
+            doc.put("dtype", "float32 against cpu float64");
+            doc.put("tolerance", DeviceCheck.TOLERANCE);
+            doc.put("seed", seed);
+            doc.put("ops", ops);
+            doc.put("pass", ok);
+            out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
+        } else {
+            out.println(ok ? "all ops within tolerance on " + backend.name() : "SOME OPS EXCEED THE TOLERANCE on " + backend.name());
         }
         return ok;
     }

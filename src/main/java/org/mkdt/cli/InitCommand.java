@@ -7,7 +7,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.mkdt.backend.cpu.CpuBackend;
+import org.mkdt.backend.Backend;
+import org.mkdt.backend.Devices;
 import org.mkdt.config.RunConfig;
 import org.mkdt.data.Artefacts;
 import org.mkdt.io.NdArray;
@@ -34,11 +35,14 @@ public final class InitCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         RunConfig c = options.load();
-        RunDir run = RunDir.open(options.runsDir, c, "cpu");
-        StageData data = StageData.load(c);
+        Devices.Selection device = RunOptions.backend(c);
+        RunDir run = RunDir.open(options.runsDir, c, device.backend().name());
+        out.println(device.line());
+        Backend backend = device.backend();
+        StageData data = StageData.load(c, backend);
         int n = data.dataset().train().count();
         NdArray reps = Artefacts.readRepresentations(run.teacherFile(), n);
-        Tensor targets = Tensor.of(CpuBackend.INSTANCE, Shape.of(reps.shape()), reps.toFloats());
+        Tensor targets = Tensor.of(backend, Shape.of(reps.shape()), reps.toFloats());
         int k = Math.max(1, (int) Math.round(c.init().fraction() * n));
         int[] chosen;
         if (c.init().method().equals("random")) {
@@ -49,7 +53,7 @@ public final class InitCommand implements Callable<Integer> {
             for (int i = 0; i < c.experts().count(); i++) {
                 if (!Files.exists(run.expertFile(i))) continue;
                 float[] snaps = Artefacts.readTrajectory(run.expertFile(i), student.layout()).snapshots().toFloats();
-                epoch1.add(Tensor.of(CpuBackend.INSTANCE, Shape.of(student.numParams()), Arrays.copyOfRange(snaps, student.numParams(), 2 * student.numParams())));
+                epoch1.add(Tensor.of(backend, Shape.of(student.numParams()), Arrays.copyOfRange(snaps, student.numParams(), 2 * student.numParams())));
             }
             if (epoch1.isEmpty()) throw new IllegalArgumentException(run.expertsDir() + ": no expert trajectories; run 'mkdt experts' first (or set init.method=random)");
             chosen = InitialSubset.highLoss(student, epoch1, data.images(), targets, k, 256);

@@ -3,6 +3,7 @@ package org.mkdt.cli;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.mkdt.backend.Devices;
 import org.mkdt.config.ConfigLoader;
 import org.mkdt.config.RunConfig;
 import picocli.CommandLine.Option;
@@ -27,16 +28,12 @@ final class RunOptions {
     RunConfig load() {
         List<String> all = new ArrayList<>(overrides);
         if (device != null) all.add("device=\"" + device + "\"");
-        RunConfig c = ConfigLoader.load(preset, config, all);
-        if (c.device().equals("cuda")) {
-            throw new IllegalArgumentException("--device cuda: this build has no CUDA backend yet (use cpu or auto)");
-        }
-        return c;
+        return ConfigLoader.load(preset, config, all);
     }
 
-    /** The backend a run uses, with the reason, for the one log line. */
-    static String backendLine(RunConfig c) {
-        return c.device().equals("auto") ? "backend: cpu (auto: this build has no CUDA backend yet)" : "backend: cpu";
+    /** The backend a run uses, with the one line that says which and why. */
+    static Devices.Selection backend(RunConfig c) {
+        return Devices.select(c.device());
     }
 
     static final class Presets extends ArrayList<String> {

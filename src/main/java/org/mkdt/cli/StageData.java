@@ -1,7 +1,7 @@
 package org.mkdt.cli;
 
 import java.nio.file.Path;
-import org.mkdt.backend.cpu.CpuBackend;
+import org.mkdt.backend.Backend;
 import org.mkdt.config.RunConfig;
 import org.mkdt.data.Dataset;
 import org.mkdt.data.Datasets;
@@ -16,7 +16,7 @@ import org.mkdt.tensor.Tensor;
  * (the probe draws its labelled 1% from the whole training set).
  */
 record StageData(Dataset dataset, Dataset full, Tensor images) {
-    static StageData load(RunConfig c) {
+    static StageData load(RunConfig c, Backend backend) {
         Dataset full = Datasets.load(c.data().dataset(), c.data().dataDir() == null ? null : Path.of(c.data().dataDir()));
         Dataset ds = full;
         int limit = c.data().limit();
@@ -27,7 +27,7 @@ record StageData(Dataset dataset, Dataset full, Tensor images) {
         if (size != ds.train().width() || size < 8 || Integer.bitCount(size) != 1) {
             throw new IllegalArgumentException(ds.name() + ": images are " + ds.train().width() + "x" + size + "; the ConvNet student needs square images of 8, 16, 32, 64 ... pixels");
         }
-        return new StageData(ds, full, ds.train().toTensor(CpuBackend.INSTANCE, ds.normalization()));
+        return new StageData(ds, full, ds.train().toTensor(backend, ds.normalization()));
     }
 
     int size() {

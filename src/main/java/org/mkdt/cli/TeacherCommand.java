@@ -5,7 +5,8 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.mkdt.backend.cpu.CpuBackend;
+import org.mkdt.backend.Backend;
+import org.mkdt.backend.Devices;
 import org.mkdt.config.RunConfig;
 import org.mkdt.data.Artefacts;
 import org.mkdt.data.Dataset;
@@ -41,9 +42,11 @@ public final class TeacherCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (importFile != null) options.overrides.add("teacher.importFile=" + importFile);
         RunConfig c = options.load();
-        RunDir run = RunDir.open(options.runsDir, c, "cpu");
-        out.println(RunOptions.backendLine(c));
-        StageData data = StageData.load(c);
+        Devices.Selection device = RunOptions.backend(c);
+        RunDir run = RunDir.open(options.runsDir, c, device.backend().name());
+        out.println(device.line());
+        Backend backend = device.backend();
+        StageData data = StageData.load(c, backend);
         Dataset ds = data.dataset();
         NdArray reps;
         Map<String, Object> m = new LinkedHashMap<>();
@@ -58,12 +61,12 @@ public final class TeacherCommand implements Callable<Integer> {
             try (Progress progress = Progress.of("teacher", (long) t.epochs() * (ds.train().count() / t.batch()), out)) {
                 r = Teacher.train(encoder, ds.train(), ds.normalization(),
                         new Teacher.Settings(t.epochs(), t.batch(), t.lr(), t.momentum(), t.weightDecay(), t.projectorDim(), t.lambda(), c.seed()),
-                        CpuBackend.INSTANCE, line -> {
+                        backend, line -> {
                             out.println(line);
                             out.flush();
                         }, progress::step);
             }
-            reps = Teacher.representations(encoder, r.encoderTheta(), ds.train(), ds.normalization(), 256, CpuBackend.INSTANCE);
+            reps = Teacher.representations(encoder, r.encoderTheta(), ds.train(), ds.normalization(), 256, backend);
             m.put("barlow_twins_loss_per_epoch", r.epochLoss());
             probe(out, c, data.full(), encoder, r.encoderTheta(), m);
         }
@@ -80,13 +83,14 @@ public final class TeacherCommand implements Callable<Integer> {
             out.println("teacher: no test split, probe skipped");
             return;
         }
+        Backend backend = trained.backend();
         int[] labelled = LinearProbe.labelledSubset(ds.train().count(), 0.01, c.seed());
         ImageSet train = ds.train().subset(labelled);
         for (String which : new String[] {"random init", "teacher"}) {
-            Tensor theta = which.equals("teacher") ? trained : encoder.initialParams(CpuBackend.INSTANCE, DType.F32, c.seed() + 1);
-            NdArray fTrain = Teacher.representations(encoder, theta, train, ds.normalization(), 256, CpuBackend.INSTANCE);
-            NdArray fTest = Teacher.representations(encoder, theta, ds.test(), ds.normalization(), 256, CpuBackend.INSTANCE);
-            LinearProbe.Model model = LinearProbe.fit(fTrain, train.labels(), train.classes().size(), LinearProbe.L2, 500, CpuBackend.INSTANCE);
+            Tensor theta = which.equals("teacher") ? trained : encoder.initialParams(backend, DType.F32, c.seed() + 1);
+            NdArray fTrain = Teacher.representations(encoder, theta, train, ds.normalization(), 256, backend);
+            NdArray fTest = Teacher.representations(encoder, theta, ds.test(), ds.normalization(), 256, backend);
+            LinearProbe.Model model = LinearProbe.fit(fTrain, train.labels(), train.classes().size(), LinearProbe.L2, 500, backend);
             double acc = LinearProbe.accuracy(model, fTest, ds.test().labels());
             out.printf("teacher: linear probe, 1%% labels (%d), test accuracy %.2f%% with the %s encoder%n", labelled.length, 100 * acc, which);
             m.put("probe_1pct_" + (which.equals("teacher") ? "teacher" : "random_init"), acc);

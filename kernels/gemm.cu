@@ -1,0 +1,326 @@
+// gemm.cu — float32 GEMM family: C = op(A) · op(B) + beta · C, all matrices row-major.
+//
+// Shapes (every size and leading dimension is an int, counted in elements):
+//   op(A): (M, K)   A stored (M, K) with lda when not transposed, (K, M) with lda when transposed
+//   op(B): (K, N)   B stored (K, N) with ldb when not transposed, (N, K) with ldb when transposed
+//   C    : (M, N)   ldc
+//   beta : 0 -> C is overwritten and its old contents are never read (they may be NaN);
+//          anything else -> C = op(A)·op(B) + beta·C (the project passes 1 to accumulate).
+//   C must not alias A or B.
+//
+// Entry points, with the launch configuration the Java side must use:
+//
+//   gemm_naive_f32(int M, int N, int K, const float* A, int lda, int transA,
+//                  const float* B, int ldb, int transB, float* C, int ldc, float beta)
+//       block (16, 16, 1), grid (ceil(N/16), min(ceil(M/16), 65535), 1)
+//       One thread per C element; the readable reference, and any transposition pair via
+//       the two int flags (0 = stored as op(), nonzero = stored transposed).
+//
+//   gemm_tiled_nn_f32(int M, int N, int K, const float* A, int lda,
+//                     const float* B, int ldb, float* C, int ldc, float beta,
+//                     int kChunk, long long sliceStride)
+//   gemm_tiled_nt_f32(... same ...)   B stored transposed, (N, K)
+//   gemm_tiled_tn_f32(... same ...)   A stored transposed, (K, M)
+//   gemm_tiled_tt_f32(... same ...)   both stored transposed
+//       block (256, 1, 1), grid (ceil(N/128), min(ceil(M/128), 65535), splits)
+//       PRODUCTION: the Java side uses these four for every GEMM. Slice z = blockIdx.z covers
+//       k in [z*kChunk, min(K, (z+1)*kChunk)) and writes C + z*sliceStride (splits = 1,
+//       kChunk = K, sliceStride = 0 for a plain product).
+//
+//   Both kernels walk M in a block-stride loop over gridDim.y, so capping gridDim.y at 65535
+//   is always correct: no limit on M (any int). gridDim.x = ceil(N/128) or ceil(N/16) is below
+//   2^31-1 for any int N. Do not launch when M == 0 or N == 0 (a zero grid is a launch error);
+//   K == 0 is valid and yields C = beta·C (zeros when beta == 0). Requires sm_80 or newer
+//   (cp.async); the project builds for sm_90.
+//   Pointers may have any 4-byte alignment and lda/ldb/ldc any value >= the row length;
+//   nothing is assumed about 16-byte alignment (the float4 path for C is taken only after a
+//   run-time check).
+//
+// Versions side by side:
+//   naive  — 1 FFMA per 2 global loads (L1/L2 bound), kept as the readable reference the tiled
+//            kernel is checked against on device (they must agree bit for bit, see below).
+//   tiled  — register-blocked SGEMM, 128x128 block tile, BK = 8, 256 threads, each thread an
+//            8x8 micro-tile split as 2x2 sub-tiles of 4x4 (rows ty*4 and 64+ty*4, columns tx*4
+//            and 64+tx*4, tx = tid%16, ty = tid/16). Why:
+//            * 64 accumulators per thread give 64 FFMA per 4 shared-memory float4 reads (16
+//              floats), so the inner loop is FFMA-bound, not shared-memory-bound.
+//            * Both shared tiles are stored k-major (As[k][m], Bs[k][n]): op(A) is transposed on
+//              its way into shared memory, so a thread's 4 consecutive rows (or columns) are one
+//              aligned float4. Splitting the 8 rows as 4 + 4 sixty-four apart (rather than 8
+//              consecutive) makes the 16 tx lanes of a warp read 256 contiguous bytes of Bs (2
+//              wavefronts, the minimum) and the 2 ty values of a warp read As as a broadcast.
+//            * Rows are padded to 132 floats: 132*4 bytes keeps float4 alignment, and when a
+//              warp fills a tile whose global layout is k-contiguous (A in nn/nt, B in nt/tt:
+//              8 k x 4 rows per warp) the +4 pad puts the 8 k-rows on disjoint banks
+//              (bank = 4k + row), so the transposing store into shared memory is conflict-free.
+//            * Double-buffered shared memory filled with cp.async (sm_80+, 4-byte copies): the
+//              next k-tile is copied global -> shared while the current one feeds 512 FFMA per
+//              thread, without passing through registers. A register prefetch needs 8 more live
+//              registers and pushed this kernel past 128 (spills, or 1 block per SM); cp.async
+//              keeps it at 121-127. One cp.async.wait_all + one __syncthreads per k-tile: the
+//              buffer being filled was last read in the previous k-tile, which ended with the
+//              barrier.
+//            * Global reads are scalar (4 bytes) and coalesced along whichever dimension of the
+//              stored matrix is contiguous: 128 contiguous bytes per warp instruction for the
+//              m/n-contiguous layouts (A in tn/tt, B in nn/tn), 4 full 32-byte runs of k for the
+//              k-contiguous ones. Scalar copies make any lda/ldb and any pointer offset correct
+//              with no alignment assumption. Each copy is predicated on its row/column and k being
+//              in range; out-of-range elements are zero-filled (cp.async src-size 0), so the
+//              ragged part of a tile adds exactly 0 to every accumulator: any M, N, K works
+//              (1, 31, 33, 4097, ...), not just multiples of 128 or 8.
+//            * Stores are bounds-checked per element. When C is 16-byte aligned and ldc % 4 == 0
+//              (checked at run time, uniform per launch) full groups of 4 columns are written as
+//              float4; otherwise, and at the ragged right edge, scalar stores.
+//            * 16,896 bytes of static shared memory and <= 128 registers (launch bound 256 x 2),
+//              so at least two blocks (16 warps) are resident per SM and one block's barrier
+//              waits are covered by the other's FFMAs.
+//   Small C, long K: the grid has ceil(M/128)*ceil(N/128) blocks whatever K is, so a GEMM with
+//   a small C and a huge K (the conv weight gradient dW = dY·col^T, e.g. 128 x 1152 x 262144)
+//   would run on a handful of SMs. The entry points therefore split K over gridDim.z into
+//   partial products in a workspace, and the caller (GemmKernel.java) adds them with a
+//   fixed-order reduction: deterministic, unlike split-K with atomics.
+//   No TF32, no tensor cores: plain FFMA, because results are compared with a float32 CPU
+//   reference at rtol 1e-4.
+//
+// Determinism and agreement between versions: every C element is summed by one thread, in
+// order k = 0, 1, ..., K-1, with explicit fmaf (acc = fmaf(a_k, b_k, acc)) starting from 0, then
+// beta·C is added once as fmaf(beta, C, acc). No atomics, no split-K. Naive and tiled therefore
+// perform the same floating-point operations in the same order and agree bit for bit.
+
+#include <cstdint>
+
+// ---------------------------------------------------------------------------------------------
+// naive
+// ---------------------------------------------------------------------------------------------
+
+extern "C" __global__ void gemm_naive_f32(int M, int N, int K,
+                                          const float* __restrict__ A, int lda, int transA,
+                                          const float* __restrict__ B, int ldb, int transB,
+                                          float* __restrict__ C, int ldc, float beta)
+{
+    const int col = blockIdx.x * blockDim.x + threadIdx.x;
+    if (col >= N) return;
+    // Element (i, k) of op(A) lives at A[i*lda + k], or A[k*lda + i] when transposed; express both
+    // as a stride along k and a stride along i so the k loop is a single pointer walk.
+    const long long aStepK = transA ? (long long)lda : 1LL;
+    const long long aStepI = transA ? 1LL : (long long)lda;
+    const long long bStepK = transB ? 1LL : (long long)ldb;
+    const long long bStepJ = transB ? (long long)ldb : 1LL;
+    const float* b0 = B + (long long)col * bStepJ;
+
+    // Unsigned so that row + gridDim.y*16 cannot overflow for M close to 2^31.
+    for (unsigned row = blockIdx.y * blockDim.y + threadIdx.y; row < (unsigned)M;
+         row += gridDim.y * blockDim.y) {
+        const float* a = A + (long long)row * aStepI;
+        const float* b = b0;
+        float acc = 0.0f;
+        for (int k = 0; k < K; ++k) {
+            acc = fmaf(*a, *b, acc);
+            a += aStepK;
+            b += bStepK;
+        }
+        float* c = C + (long long)row * ldc + col;
+        *c = (beta != 0.0f) ? fmaf(beta, *c, acc) : acc;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// tiled (production)
+// ---------------------------------------------------------------------------------------------
+
+#define GEMM_BM 128      // block tile rows (M)
+#define GEMM_BN 128      // block tile columns (N)
+#define GEMM_BK 8        // k depth of one shared-memory tile
+#define GEMM_PAD 4       // row padding of the k-major shared tiles (see header)
+#define GEMM_THREADS 256
+
+// 4-byte global -> shared asynchronous copy (sm_80+). The copy bypasses registers, so the next
+// tile is in flight during the current tile's FFMAs without 8 prefetch registers per thread,
+// which is what keeps the kernel within 128 registers (2 blocks per SM) without spilling.
+// src-size = 0 turns the copy into a zero fill.
+__device__ __forceinline__ void cp_async_f32(float* smem, const float* gmem, bool ok)
+{
+    const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n"
+                 :: "r"(s), "l"(gmem), "r"(ok ? 4 : 0) : "memory");
+}
+
+__device__ __forceinline__ void cp_async_wait_all()
+{
+    asm volatile("cp.async.wait_all;\n" ::: "memory");
+}
+
+template <bool TA, bool TB>
+__device__ __forceinline__ void gemm_tiled_body(int M, int N, int K,
+                                                const float* __restrict__ A, int lda,
+                                                const float* __restrict__ B, int ldb,
+                                                float* __restrict__ C, int ldc, float beta)
+{
+    __shared__ __align__(16) float As[2][GEMM_BK][GEMM_BM + GEMM_PAD];
+    __shared__ __align__(16) float Bs[2][GEMM_BK][GEMM_BN + GEMM_PAD];
+
+    const int tid = threadIdx.x;
+    const int tx = tid & 15;          // micro-tile column group
+    const int ty = tid >> 4;          // micro-tile row group
+
+    // ---- per-thread load coordinates inside a tile (independent of the tile position) ----
+    // k-contiguous storage (A not transposed, B transposed): rows tid/8 + 32e, k = tid%8, so a
+    //   warp instruction reads 4 full 32-byte runs of k.
+    // m/n-contiguous storage (A transposed, B not transposed): k = tid/32, rows lane + 32e, so a
+    //   warp instruction reads 128 contiguous bytes and the 4 elements sit at constant offsets
+    //   32e from one pointer (no 64-bit stride register: keeps the kernel within 128 registers).
+    const int aRow = TA ? (tid & 31) : (tid >> 3);
+    const int aK   = TA ? (tid >> 5) : (tid & 7);
+    const int bCol = TB ? (tid >> 3) : (tid & 31);
+    const int bK   = TB ? (tid & 7) : (tid >> 5);
+    // Element e of a thread is at (row + 32e, k) in either layout; only its global offset differs.
+    const long long aStrideE = TA ? 32LL : 32LL * lda;
+    const long long aStepT   = TA ? (long long)GEMM_BK * lda : (long long)GEMM_BK;
+    const long long bStrideE = TB ? 32LL * ldb : 32LL;
+    const long long bStepT   = TB ? (long long)GEMM_BK : (long long)GEMM_BK * ldb;
+
+    const bool vecC = ((ldc & 3) == 0) && ((reinterpret_cast<uintptr_t>(C) & 15) == 0);
+    const int bn = blockIdx.x * GEMM_BN;
+    const int nLeft = N - bn;
+
+    // Block-stride loop over row tiles, so gridDim.y may be capped at 65535 for any M. Unsigned:
+    // bm + gridDim.y*128 stays below 2^32 for any int M, where int could overflow.
+    for (unsigned bm = blockIdx.y * GEMM_BM; bm < (unsigned)M; bm += gridDim.y * GEMM_BM) {
+        // Bounds are compared against what is left of the matrix, so nothing like bm + 127 can
+        // overflow int when M, N or K is close to 2^31.
+        const int mLeft = M - (int)bm;
+
+        // This thread's first load element of the current k-tile; advanced by one tile per step.
+        const float* pA = TA ? A + (long long)aK * lda + (bm + aRow)
+                             : A + (long long)(bm + aRow) * lda + aK;
+        const float* pB = TB ? B + (long long)(bn + bCol) * ldb + bK
+                             : B + (long long)bK * ldb + (bn + bCol);
+
+        // Row/column validity is fixed for the whole k loop; fold it into a 4-bit mask.
+        unsigned aRowOk = 0, bColOk = 0;
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+            if (aRow + 32 * e < mLeft) aRowOk |= 1u << e;
+            if (bCol + 32 * e < nLeft) bColOk |= 1u << e;
+        }
+
+        // Out-of-range elements are copied with src-size 0: cp.async writes zeros and reads
+        // nothing. Their source address is still pointed at the matrix base, so no address
+        // outside the allocation ever reaches a memory instruction.
+        auto issue = [&](int buf, int kLeft) {
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                const bool okA = ((aRowOk >> e) & 1u) && (aK < kLeft);
+                const bool okB = ((bColOk >> e) & 1u) && (bK < kLeft);
+                cp_async_f32(&As[buf][aK][aRow + 32 * e], okA ? pA + e * aStrideE : A, okA);
+                cp_async_f32(&Bs[buf][bK][bCol + 32 * e], okB ? pB + e * bStrideE : B, okB);
+            }
+        };
+
+        float acc[8][8];
+#pragma unroll
+        for (int i = 0; i < 8; ++i)
+#pragma unroll
+            for (int j = 0; j < 8; ++j) acc[i][j] = 0.0f;
+
+        if (K > 0) issue(0, K);
+        cp_async_wait_all();
+        __syncthreads();
+
+        int buf = 0;
+        for (int kLeft = K; kLeft > 0; kLeft -= GEMM_BK) {
+            const bool hasNext = kLeft > GEMM_BK;
+            if (hasNext) {
+                pA += aStepT;
+                pB += bStepT;
+                issue(buf ^ 1, kLeft - GEMM_BK);
+            }
+
+#pragma unroll
+            for (int kk = 0; kk < GEMM_BK; ++kk) {
+                const float4 a0 = *reinterpret_cast<const float4*>(&As[buf][kk][ty * 4]);
+                const float4 a1 = *reinterpret_cast<const float4*>(&As[buf][kk][64 + ty * 4]);
+                const float4 b0 = *reinterpret_cast<const float4*>(&Bs[buf][kk][tx * 4]);
+                const float4 b1 = *reinterpret_cast<const float4*>(&Bs[buf][kk][64 + tx * 4]);
+                const float a[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
+                const float b[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+#pragma unroll
+                for (int i = 0; i < 8; ++i)
+#pragma unroll
+                    for (int j = 0; j < 8; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+            }
+
+            // The copies into buf^1 were issued above, after the barrier that ended the previous
+            // iteration (the last reader of buf^1), so one wait + one barrier per k-tile is enough.
+            cp_async_wait_all();
+            __syncthreads();
+            buf ^= 1;
+        }
+
+        // ---- epilogue: C = acc + beta*C, bounds-checked; old C untouched when beta == 0 ----
+#pragma unroll
+        for (int i = 0; i < 8; ++i) {
+            const int r = (i < 4) ? ty * 4 + i : 64 + ty * 4 + (i - 4);
+            if (r >= mLeft) continue;
+            float* cRow = C + ((long long)bm + r) * ldc + bn;
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+                const int c = h * 64 + tx * 4;
+                const float* v = &acc[i][h * 4];
+                if (vecC && c + 3 < nLeft) {
+                    float4 out = make_float4(v[0], v[1], v[2], v[3]);
+                    float4* dst = reinterpret_cast<float4*>(cRow + c);
+                    if (beta != 0.0f) {
+                        const float4 old = *dst;
+                        out.x = fmaf(beta, old.x, out.x);
+                        out.y = fmaf(beta, old.y, out.y);
+                        out.z = fmaf(beta, old.z, out.z);
+                        out.w = fmaf(beta, old.w, out.w);
+                    }
+                    *dst = out;
+                } else {
+#pragma unroll
+                    for (int j = 0; j < 4; ++j) {
+                        if (c + j < nLeft) {
+                            float* dst = cRow + c + j;
+                            *dst = (beta != 0.0f) ? fmaf(beta, *dst, v[j]) : v[j];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// Split-K over gridDim.z: slice z multiplies the K range [z*kChunk, min(K, (z+1)*kChunk)) and
+// writes its partial product to C + z*sliceStride. With gridDim.z == 1 and kChunk == K this is
+// the plain product. The caller adds the slices with a fixed-order reduction (reduce.cu), so the
+// result is the same bits every run: what a weight gradient (small C, K = batch x positions)
+// needs to fill the GPU without atomics.
+template <bool TA, bool TB>
+__device__ __forceinline__ void gemm_tiled_slice(int M, int N, int K,
+                                                 const float* __restrict__ A, int lda,
+                                                 const float* __restrict__ B, int ldb,
+                                                 float* __restrict__ C, int ldc, float beta,
+                                                 int kChunk, long long sliceStride)
+{
+    const long long k0 = (long long)blockIdx.z * kChunk;
+    const int kz = (int)max(0LL, min((long long)kChunk, (long long)K - k0));
+    const float* a = TA ? A + k0 * lda : A + k0;
+    const float* b = TB ? B + k0 : B + k0 * ldb;
+    gemm_tiled_body<TA, TB>(M, N, kz, a, lda, b, ldb, C + blockIdx.z * sliceStride, ldc, beta);
+}
+
+#define GEMM_TILED_ENTRY(NAME, TA, TB)                                                          \
+    extern "C" __global__ void __launch_bounds__(GEMM_THREADS, 2)                               \
+    NAME(int M, int N, int K, const float* __restrict__ A, int lda,                             \
+         const float* __restrict__ B, int ldb, float* __restrict__ C, int ldc, float beta,      \
+         int kChunk, long long sliceStride)                                                     \
+    {                                                                                           \
+        gemm_tiled_slice<TA, TB>(M, N, K, A, lda, B, ldb, C, ldc, beta, kChunk, sliceStride);   \
+    }
+
+GEMM_TILED_ENTRY(gemm_tiled_nn_f32, false, false)
+GEMM_TILED_ENTRY(gemm_tiled_nt_f32, false, true)
+GEMM_TILED_ENTRY(gemm_tiled_tn_f32, true, false)
+GEMM_TILED_ENTRY(gemm_tiled_tt_f32, true, true)
