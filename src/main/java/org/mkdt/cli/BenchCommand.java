@@ -6,7 +6,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.mkdt.backend.Devices;
 import org.mkdt.backend.cpu.CpuBackend;
+import org.mkdt.backend.cuda.CudaBackend;
 import org.mkdt.backend.cpu.Parallel;
 import org.mkdt.bench.GemmBench;
 import org.mkdt.bench.MetaGradBench;
@@ -50,6 +52,9 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--warmup", description = "Untimed student steps first; the JIT needs about 5 to settle (default: ${DEFAULT-VALUE}).")
     int warmup = 6;
+
+    @Option(names = "--device", description = "metagrad: cpu, cuda or auto (default: ${DEFAULT-VALUE}).")
+    String device = "cpu";
 
     @Option(names = "--steps", description = "metagrad: unrolled steps N (default: ${DEFAULT-VALUE}).")
     int steps = 40;
@@ -115,17 +120,23 @@ public final class BenchCommand implements Callable<Integer> {
         checkRange("--width", width, 1, 1024);
         checkRange("--iterations", iterations, 1, 100);
         ObjectMapper mapper = new ObjectMapper();
-        String engine = "mkdt-cpu-java" + Runtime.version().feature() + "-threads" + Parallel.threads();
-        CpuBackend cpu = new CpuBackend();
-        MetaGradBench bench = new MetaGradBench(cpu, steps, batch, images, width, 512, 1);
+        org.mkdt.backend.Backend backend = Devices.select(device).backend();
+        boolean cuda = backend instanceof CudaBackend;
+        // The CPU gets its own instance so its memory figures count this benchmark only.
+        if (!cuda) backend = new CpuBackend();
+        String engine = cuda ? "mkdt-cuda-" + ((CudaBackend) backend).device().name().replace(' ', '_')
+                : "mkdt-cpu-java" + Runtime.version().feature() + "-threads" + Parallel.threads();
+        MetaGradBench bench = new MetaGradBench(backend, steps, batch, images, width, 512, 1);
         RecomputeMetaGrad impl = new RecomputeMetaGrad();
         if (!json) {
-            out.printf("Meta-gradient (recompute), CPU, %d threads: N = %d, batch %d, %d images 3x32x32, width %d, D = 512, float32%n",
-                    Parallel.threads(), steps, batch, images, width);
+            out.printf("Meta-gradient (recompute), %s: N = %d, batch %d, %d images 3x32x32, width %d, D = 512, float32%n",
+                    cuda ? "CUDA, " + ((CudaBackend) backend).device().name() : "CPU, " + Parallel.threads() + " threads", steps, batch, images, width);
             out.flush();
         }
         long[] peak = new long[1];
-        Timing.Stats s = Timing.measure(0, iterations, () -> {
+        // On the GPU one untimed iteration first (module loading, allocator warm-up); on the CPU
+        // an iteration takes minutes, so none.
+        Timing.Stats s = Timing.measure(cuda ? 1 : 0, iterations, () -> {
             MetaGradResult r = bench.run(impl);
             peak[0] = Math.max(peak[0], r.peakBytes());
             return r.loss();
@@ -143,6 +154,7 @@ public final class BenchCommand implements Callable<Integer> {
         m.put("iterations", s.repeats());
         m.put("peak_bytes_above_inputs", peak[0]);
         m.put("input_bytes", bench.inputBytes());
+        if (cuda) m.put("device_peak_reserved_bytes", ((CudaBackend) backend).peakReservedBytes());
         emit(out, mapper, m, String.format("%.1f s per iteration (median of %d; includes JIT warm-up when 1), peak %,d bytes above the %,d bytes of inputs",
                 s.median(), s.repeats(), peak[0], bench.inputBytes()));
         return 0;

@@ -6,8 +6,8 @@ import picocli.CommandLine.Command;
 /** Entry point of ./mkdt: parses, validates and hands over to the engine; nothing else. */
 @Command(name = "mkdt", mixinStandardHelpOptions = true, version = "mkdt 0.1.0",
         description = "MKDT dataset distillation on a pure-JVM autodiff engine.",
-        subcommands = {TeacherCommand.class, ExpertsCommand.class, InitCommand.class, NotYetCommand.Distill.class, NotYetCommand.Eval.class,
-            NotYetCommand.Pipeline.class, NotYetCommand.Demo.class, CheckCommand.class, BenchCommand.class, DataCommand.class, InfoCommand.class})
+        subcommands = {TeacherCommand.class, ExpertsCommand.class, InitCommand.class, DistillCommand.class, EvalCommand.class,
+            PipelineCommand.class, DemoCommand.class, CheckCommand.class, BenchCommand.class, DataCommand.class, InfoCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

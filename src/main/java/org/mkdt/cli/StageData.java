@@ -45,7 +45,12 @@ record StageData(Dataset dataset, Dataset full, Tensor images) {
 
     /** The student: ConvNet of this depth, width 128, head to D. */
     ConvNet student(int outDim) {
-        return new ConvNet(channels(), size(), 128, depth(), outDim);
+        return student(channels(), size(), outDim);
+    }
+
+    /** The student for images of {@code channels} x size x size: depth 3 at 32x32, 4 at 64x64, width 128. */
+    static ConvNet student(int channels, int size, int outDim) {
+        return new ConvNet(channels, size, 128, Integer.numberOfTrailingZeros(size) - 2, outDim);
     }
 
     /** The teacher's encoder named by the configuration. */

@@ -32,7 +32,8 @@ public final class Artefacts {
     public enum Kind {
         TEACHER_REPRESENTATIONS("mkdt.teacher_representations"),
         EXPERT_TRAJECTORY("mkdt.expert_trajectory"),
-        DISTILLED_SET("mkdt.distilled_set");
+        DISTILLED_SET("mkdt.distilled_set"),
+        DISTILL_CHECKPOINT("mkdt.distill_checkpoint");
 
         private final String format;
 
@@ -55,6 +56,13 @@ public final class Artefacts {
 
     /** A distilled set: images (M, C, S, S), targets (M, D), the learned lr, and the normalisation the images are in. */
     public record DistilledSet(NdArray images, NdArray targets, double lr, Normalization normalization, Map<String, String> metadata) {}
+
+    /**
+     * Distillation's resumable state: the learnables, their momentum buffers (float32, exact),
+     * the learned lr and its momentum (float64, exact), iterations done and the loss history.
+     */
+    public record Checkpoint(NdArray images, NdArray targets, NdArray vImages, NdArray vTargets, double alpha, double vAlpha,
+                             int iteration, double[] losses, Map<String, String> metadata) {}
 
     private Artefacts() {}
 
@@ -175,6 +183,41 @@ public final class Artefacts {
             throw new BadFileException(src, e.getMessage());
         }
         return new DistilledSet(images, targets, lr.toDoubles()[0], norm, c.metadata());
+    }
+
+    // ---- distillation checkpoints ----------------------------------------------------------------
+
+    public static void writeCheckpoint(Path file, Checkpoint c, String configHash) throws IOException {
+        Map<String, NdArray> t = new LinkedHashMap<>();
+        t.put("images", c.images());
+        t.put("targets", c.targets());
+        t.put("v_images", c.vImages());
+        t.put("v_targets", c.vTargets());
+        t.put("alpha", NdArray.of(new double[] {c.alpha(), c.vAlpha()}, 2));
+        t.put("iteration", NdArray.of(new long[] {c.iteration()}, 1));
+        t.put("losses", NdArray.of(c.losses(), c.losses().length));
+        SafeTensors.write(file, t, metadata(Kind.DISTILL_CHECKPOINT, configHash));
+    }
+
+    /** Reads a checkpoint; shapes that do not pair up, non-finite values or a non-positive lr are errors naming the file. */
+    public static Checkpoint readCheckpoint(Path file) {
+        String src = file.toString();
+        SafeTensors.Contents c = contents(file, Kind.DISTILL_CHECKPOINT);
+        NdArray images = tensor(c, "images", src), targets = tensor(c, "targets", src);
+        NdArray vImages = tensor(c, "v_images", src), vTargets = tensor(c, "v_targets", src);
+        NdArray alpha = tensor(c, "alpha", src), iteration = tensor(c, "iteration", src), losses = tensor(c, "losses", src);
+        for (Map.Entry<String, NdArray> e : c.tensors().entrySet()) requireFinite(e.getValue(), src, e.getKey());
+        if (images.shape().length != 4 || targets.shape().length != 2 || images.shape()[0] != targets.shape()[0]
+                || !java.util.Arrays.equals(images.shape(), vImages.shape()) || !java.util.Arrays.equals(targets.shape(), vTargets.shape())) {
+            throw new BadFileException(src, "images " + images.describe() + ", targets " + targets.describe() + " and their momentum buffers do not pair up");
+        }
+        double[] a = alpha.toDoubles();
+        if (a.length != 2 || !(a[0] > 0)) throw new BadFileException(src, "alpha must hold the positive learned lr and its momentum, found " + java.util.Arrays.toString(a));
+        double[] it = iteration.toDoubles();
+        if (it.length != 1 || it[0] < 0 || it[0] != Math.rint(it[0]) || it[0] != losses.numel()) {
+            throw new BadFileException(src, "iteration " + java.util.Arrays.toString(it) + " does not match " + losses.numel() + " recorded losses");
+        }
+        return new Checkpoint(images, targets, vImages, vTargets, a[0], a[1], (int) it[0], losses.toDoubles(), c.metadata());
     }
 
     // ---- shared ---------------------------------------------------------------------------------

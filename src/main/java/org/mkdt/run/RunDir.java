@@ -76,6 +76,25 @@ public final class RunDir {
         return root.resolve("init.safetensors");
     }
 
+    /** Stage 4's working files: the resumable checkpoint and the pictures of the run. */
+    public Path distillDir() {
+        return root.resolve("distill");
+    }
+
+    public Path checkpointFile() {
+        return distillDir().resolve("checkpoint.safetensors");
+    }
+
+    /** The distilled set (images, targets, learned lr), rewritten at every checkpoint. */
+    public Path distilledFile() {
+        return root.resolve("distilled.safetensors");
+    }
+
+    /** The evaluation's results, table, chart and report. */
+    public Path evalDir() {
+        return root.resolve("eval");
+    }
+
     /** Appends one JSON object to metrics.jsonl (stage, and the figures). */
     public synchronized void metric(String stage, Map<String, Object> figures) throws IOException {
         Map<String, Object> line = new LinkedHashMap<>();

@@ -32,12 +32,12 @@ public final class LinearProbe {
         int[] s = features.shape();
         if (s.length != 2 || s[0] != labels.length) throw new IllegalArgumentException("probe: features " + features.describe() + " for " + labels.length + " labels");
         int n = s[0], f = s[1];
-        double[] x = features.toDoubles();
+        // The features are uploaded once (unscoped: they live as long as the fit), not per evaluation.
+        Tensor feats = Tensor.of(backend, DType.F64, Shape.of(n, f), features.toDoubles());
         Lbfgs.Objective objective = (p, grad) -> {
             try (Scope scope = Scope.open()) {
                 Tensor w = Tensor.of(backend, DType.F64, Shape.of(classes, f), java.util.Arrays.copyOfRange(p, 0, classes * f)).requireGrad();
                 Tensor b = Tensor.of(backend, DType.F64, Shape.of(classes), java.util.Arrays.copyOfRange(p, classes * f, p.length)).requireGrad();
-                Tensor feats = Tensor.of(backend, DType.F64, Shape.of(n, f), x);
                 Tensor loss = Elementwise.add(Loss.crossEntropy(Gemm.linear(feats, w, b), labels),
                         Elementwise.scale(Reduce.sumAll(Elementwise.square(w)), l2));
                 List<Tensor> g = Autograd.grad(loss, List.of(w, b), false);

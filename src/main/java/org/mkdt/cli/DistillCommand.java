@@ -1,0 +1,156 @@
+package org.mkdt.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.mkdt.backend.Backend;
+import org.mkdt.backend.Devices;
+import org.mkdt.config.RunConfig;
+import org.mkdt.data.Artefacts;
+import org.mkdt.io.AtomicFile;
+import org.mkdt.io.NdArray;
+import org.mkdt.nn.ConvNet;
+import org.mkdt.report.Pictures;
+import org.mkdt.run.Progress;
+import org.mkdt.run.RunDir;
+import org.mkdt.stages.Distill;
+import org.mkdt.tensor.Shape;
+import org.mkdt.tensor.Tensor;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** Stage 4 from the command line: trajectory matching with checkpoints, resume and pictures. */
+@Command(name = "distill", description = "Stage 4: distil the initial set by trajectory matching into runs/NAME/distilled.safetensors "
+        + "(checkpoints in runs/NAME/distill/, with a picture of the images and of the matching loss).")
+public final class DistillCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    RunOptions options;
+
+    @Option(names = "--resume", description = "Continue from runs/NAME/distill/checkpoint.safetensors (on the CPU the result equals an uninterrupted run bit for bit).")
+    boolean resume;
+
+    @Option(names = "--stop-after", paramLabel = "N", description = "Stop after N iterations in this invocation, writing a checkpoint (time-boxed runs; --resume continues).")
+    Integer stopAfter;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        if (stopAfter != null && stopAfter < 1) throw new IllegalArgumentException("--stop-after must be at least 1, got " + stopAfter);
+        RunConfig c = options.load();
+        Devices.Selection device = RunOptions.backend(c);
+        RunDir run = RunDir.open(options.runsDir, c, device.backend().name());
+        out.println(device.line());
+        Backend backend = device.backend();
+        RunConfig.Distill d = c.distill();
+        if (!Files.exists(run.initFile())) throw new IllegalArgumentException(run.initFile() + ": no initial set; run 'mkdt init' first");
+        Artefacts.DistilledSet init = Artefacts.readDistilledSet(run.initFile());
+        int[] is = init.images().shape();
+        ConvNet net = StageData.student(is[1], is[2], init.targets().shape()[1]);
+        Distill.Snapshots experts = loadExperts(run, c, net, backend, out);
+
+        Distill.State state;
+        if (Files.exists(run.checkpointFile())) {
+            if (!resume) {
+                throw new IllegalArgumentException(run.checkpointFile() + ": a distillation checkpoint exists; pass --resume to continue it, or delete "
+                        + run.distillDir() + " to start over");
+            }
+            Artefacts.Checkpoint cp = Artefacts.readCheckpoint(run.checkpointFile());
+            if (!run.configHash().equals(cp.metadata().get("config_sha256"))) {
+                throw new IllegalArgumentException(run.checkpointFile() + ": made with a different configuration; --resume needs the same one");
+            }
+            state = new Distill.State(tensor(backend, cp.images()), tensor(backend, cp.targets()), tensor(backend, cp.vImages()),
+                    tensor(backend, cp.vTargets()), cp.alpha(), cp.vAlpha(), cp.iteration());
+            for (double l : cp.losses()) state.losses.add(l);
+            out.printf("distill: resuming after iteration %d of %d%n", state.iteration, d.iterations());
+        } else {
+            if (resume) throw new IllegalArgumentException(run.checkpointFile() + ": no checkpoint to resume");
+            state = Distill.State.initial(tensor(backend, init.images()), tensor(backend, init.targets()), d.alphaInit());
+            checkpoint(run, state, init); // iteration 0: a divergence at iteration 1 still leaves a good checkpoint
+        }
+
+        Distill.Settings s = new Distill.Settings(d.iterations(), d.synSteps(), d.expertEpochs(), d.maxStartEpoch(), d.batchSyn(),
+                d.lrImg(), d.lrY(), d.lrLr(), c.seed());
+        int done = 0, lastCheckpoint = state.iteration;
+        long t0 = System.nanoTime();
+        try (Progress progress = Progress.of("distill", d.iterations() - state.iteration, out)) {
+            while (state.iteration < d.iterations() && (stopAfter == null || done < stopAfter)) {
+                long ti = System.nanoTime();
+                Distill.Iteration it;
+                try {
+                    it = Distill.iterate(net, state, experts, s);
+                } catch (Distill.Diverged e) {
+                    throw new IllegalStateException("distill: " + e.getMessage() + "; stopped. The last good checkpoint is " + run.checkpointFile()
+                            + " (iteration " + lastCheckpoint + ")");
+                }
+                done++;
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("iteration", it.index());
+                m.put("expert", it.expert());
+                m.put("start_epoch", it.startEpoch());
+                m.put("loss", it.loss());
+                m.put("alpha", it.alpha());
+                m.put("seconds", (System.nanoTime() - ti) / 1e9);
+                m.put("peak_bytes", it.peakBytes());
+                run.metric("distill", m);
+                progress.step();
+                boolean last = state.iteration == d.iterations() || (stopAfter != null && done == stopAfter);
+                if (state.iteration % d.checkpointEvery() == 0 || last) {
+                    checkpoint(run, state, init);
+                    lastCheckpoint = state.iteration;
+                    out.printf("distill: iteration %d/%d, matching loss %.4f, lr %.5f, checkpoint written%n", it.index(), d.iterations(), it.loss(), it.alpha());
+                    out.flush();
+                }
+            }
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        out.printf("distill: %d iterations in %.1f s (%.2f s each); %s%n", done, secs, done == 0 ? 0 : secs / done,
+                state.iteration == d.iterations() ? "done: " + run.distilledFile() : "stopped after iteration " + state.iteration + " (--resume continues)");
+        return 0;
+    }
+
+    private static Tensor tensor(Backend b, NdArray a) {
+        return Tensor.of(b, Shape.of(a.shape()), a.toFloats());
+    }
+
+    /** Rows [0, maxStartEpoch + expertEpochs] of every expert trajectory present. */
+    private static Distill.Snapshots loadExperts(RunDir run, RunConfig c, ConvNet net, Backend backend, PrintWriter out) {
+        int rows = c.distill().maxStartEpoch() + c.distill().expertEpochs() + 1, p = net.numParams();
+        List<float[]> trajectories = new ArrayList<>();
+        for (int i = 0; i < c.experts().count(); i++) {
+            Path f = run.expertFile(i);
+            if (!Files.exists(f)) continue;
+            NdArray snaps = Artefacts.readTrajectory(f, net.layout()).snapshots();
+            if (snaps.shape()[0] < rows) {
+                throw new IllegalArgumentException(f + ": " + snaps.shape()[0] + " snapshots; distillation reads epochs 0.." + (rows - 1));
+            }
+            trajectories.add(java.util.Arrays.copyOf(snaps.toFloats(), rows * p));
+        }
+        if (trajectories.isEmpty()) throw new IllegalArgumentException(run.expertsDir() + ": no expert trajectories; run 'mkdt experts' first");
+        out.printf("distill: %d expert trajectories, epochs 0..%d of each in memory%n", trajectories.size(), rows - 1);
+        return Distill.inMemory(trajectories, p, backend);
+    }
+
+    /** The checkpoint, the distilled set and both pictures, each written atomically. */
+    private static void checkpoint(RunDir run, Distill.State st, Artefacts.DistilledSet init) throws IOException {
+        Files.createDirectories(run.distillDir());
+        NdArray images = NdArray.of(st.images), targets = NdArray.of(st.targets);
+        double[] losses = st.losses.stream().mapToDouble(Double::doubleValue).toArray();
+        Artefacts.writeCheckpoint(run.checkpointFile(), new Artefacts.Checkpoint(images, targets, NdArray.of(st.vImages), NdArray.of(st.vTargets),
+                st.alpha, st.vAlpha, st.iteration, losses, Map.of()), run.configHash());
+        Artefacts.writeDistilledSet(run.distilledFile(), images, targets, st.alpha, init.normalization(), run.configHash());
+        AtomicFile.write(run.distillDir().resolve("images.png"), Pictures.imageGrid(images, init.normalization(), 100));
+        AtomicFile.write(run.distillDir().resolve("loss.png"), Pictures.lossPlot(losses));
+    }
+}

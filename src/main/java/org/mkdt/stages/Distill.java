@@ -1,0 +1,150 @@
+package org.mkdt.stages;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.commons.rng.UniformRandomProvider;
+import org.apache.commons.rng.simple.RandomSource;
+import org.mkdt.backend.Backend;
+import org.mkdt.metagrad.MatchingProblem;
+import org.mkdt.metagrad.MetaGradResult;
+import org.mkdt.metagrad.MinibatchSchedule;
+import org.mkdt.metagrad.RecomputeMetaGrad;
+import org.mkdt.nn.ConvNet;
+import org.mkdt.tensor.DType;
+import org.mkdt.tensor.Scope;
+import org.mkdt.tensor.Shape;
+import org.mkdt.tensor.Tensor;
+import org.mkdt.util.Seeds;
+
+/**
+ * MKDT stage 4: distillation by trajectory matching (mkdt-spec.md). Each iteration draws an
+ * expert and a start epoch, unrolls {@code synSteps} student updates on the synthetic set from
+ * the expert's snapshot, and moves the images, targets and learning rate down the exact
+ * gradient of the matching loss ({@link RecomputeMetaGrad}), each by SGD with momentum 0.5.
+ *
+ * <p>Everything random about iteration i (expert, start epoch, minibatches) derives from
+ * (seed, i) alone, and the {@link State} holds the rest (the learnables and their momentum
+ * buffers), so a run resumed from a checkpoint ends with the same bits as one never stopped.
+ */
+public final class Distill {
+    /** SGD momentum of the images, targets and learning rate (the reference implementation's). */
+    public static final double MOMENTUM = 0.5;
+    private static final long TAG = 0x44495354L; // "DIST"
+
+    private Distill() {}
+
+    public record Settings(int iterations, int synSteps, int expertEpochs, int maxStartEpoch, int batchSyn,
+                           double lrImg, double lrY, double lrLr, long seed) {}
+
+    /** Where expert snapshots come from: row {@code epoch} of expert {@code expert}'s trajectory, (P). */
+    public interface Snapshots {
+        int experts();
+
+        Tensor snapshot(int expert, int epoch);
+    }
+
+    /**
+     * The learnables and their optimiser state: everything a checkpoint must hold. Mutated in
+     * place by {@link #iterate}.
+     */
+    public static final class State {
+        public final Tensor images;   // (M, C, S, S)
+        public final Tensor targets;  // (M, D)
+        public final Tensor vImages;  // momentum buffers, like the above
+        public final Tensor vTargets;
+        public double alpha;
+        public double vAlpha;
+        public int iteration;         // iterations done
+        public final List<Double> losses = new ArrayList<>();
+
+        public State(Tensor images, Tensor targets, Tensor vImages, Tensor vTargets, double alpha, double vAlpha, int iteration) {
+            this.images = images;
+            this.targets = targets;
+            this.vImages = vImages;
+            this.vTargets = vTargets;
+            this.alpha = alpha;
+            this.vAlpha = vAlpha;
+            this.iteration = iteration;
+        }
+
+        /** A fresh state: the initial set, zero momentum, no iterations. */
+        public static State initial(Tensor images, Tensor targets, double alpha) {
+            Backend b = images.backend();
+            return new State(images, targets, Tensor.zeros(b, DType.F32, images.shape()), Tensor.zeros(b, DType.F32, targets.shape()), alpha, 0, 0);
+        }
+    }
+
+    /** What one iteration did. */
+    public record Iteration(int index, int expert, int startEpoch, double loss, double alpha, long peakBytes) {}
+
+    /** A stop the run cannot continue past: NaN or Inf, or a learning rate that is no longer positive. */
+    public static final class Diverged extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Diverged(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Runs iteration {@code state.iteration + 1}, updating the state. Throws {@link Diverged} on
+     * NaN or Inf or a non-positive learned lr; the state must then not be checkpointed (the last
+     * checkpoint on disk stays the last good one).
+     */
+    public static Iteration iterate(ConvNet net, State state, Snapshots experts, Settings s) {
+        int index = state.iteration + 1;
+        UniformRandomProvider rng = RandomSource.XO_RO_SHI_RO_128_PP.create(Seeds.of(s.seed(), index, TAG));
+        int expert = rng.nextInt(experts.experts());
+        int start = rng.nextInt(s.maxStartEpoch());
+        int m = state.images.shape().dim(0);
+        MinibatchSchedule schedule = MinibatchSchedule.random(m, Math.min(s.batchSyn(), m), s.synSteps(), rng.nextLong());
+        try (Scope scope = Scope.open()) {
+            Tensor theta0 = experts.snapshot(expert, start), thetaStar = experts.snapshot(expert, start + s.expertEpochs());
+            MatchingProblem p = new MatchingProblem(net, theta0, thetaStar, state.images, state.targets, state.alpha, schedule);
+            MetaGradResult r = new RecomputeMetaGrad().compute(p);
+            String where = "iteration " + index + " (expert " + expert + ", start epoch " + start + ")";
+            if (!Double.isFinite(r.loss())) throw new Diverged(where + ": the matching loss is " + r.loss());
+            if (!Double.isFinite(r.dAlpha())) throw new Diverged(where + ": the learning rate's gradient is " + r.dAlpha());
+            requireFinite(r.dImages(), where, "the images' gradient");
+            requireFinite(r.dTargets(), where, "the targets' gradient");
+            double vAlpha = index == 1 ? r.dAlpha() : MOMENTUM * state.vAlpha + r.dAlpha();
+            double alpha = state.alpha - s.lrLr() * vAlpha;
+            if (!(alpha > 0)) {
+                throw new Diverged(where + ": the learned learning rate would become " + alpha + " (not positive); lower distill.lrLr");
+            }
+            Backend b = state.images.backend();
+            b.sgdStep(state.images, r.dImages(), state.vImages, s.lrImg(), MOMENTUM, 0, index == 1);
+            b.sgdStep(state.targets, r.dTargets(), state.vTargets, s.lrY(), MOMENTUM, 0, index == 1);
+            // The state is now changed: a non-finite value here ends the run without a checkpoint.
+            requireFinite(state.images, where, "an updated image (distill.lrImg too high?)");
+            requireFinite(state.targets, where, "an updated target (distill.lrY too high?)");
+            state.alpha = alpha;
+            state.vAlpha = vAlpha;
+            state.iteration = index;
+            state.losses.add(r.loss());
+            return new Iteration(index, expert, start, r.loss(), alpha, r.peakBytes());
+        }
+    }
+
+    private static void requireFinite(Tensor t, String where, String what) {
+        for (float v : t.toFloatArray()) {
+            if (!Float.isFinite(v)) throw new Diverged(where + ": " + what + " holds " + v);
+        }
+    }
+
+    /** Snapshots held in memory: rows [0, epochs] of each expert's trajectory, as float32 device tensors. */
+    public static Snapshots inMemory(List<float[]> trajectories, int params, Backend backend) {
+        return new Snapshots() {
+            @Override
+            public int experts() {
+                return trajectories.size();
+            }
+
+            @Override
+            public Tensor snapshot(int expert, int epoch) {
+                float[] t = trajectories.get(expert);
+                return Tensor.of(backend, Shape.of(params), java.util.Arrays.copyOfRange(t, epoch * params, (epoch + 1) * params));
+            }
+        };
+    }
+}

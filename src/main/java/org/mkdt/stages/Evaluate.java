@@ -1,0 +1,76 @@
+package org.mkdt.stages;
+
+import org.mkdt.backend.Backend;
+import org.mkdt.data.Dataset;
+import org.mkdt.data.ImageSet;
+import org.mkdt.io.NdArray;
+import org.mkdt.nn.ConvNet;
+import org.mkdt.tensor.DType;
+import org.mkdt.tensor.Scope;
+import org.mkdt.tensor.Shape;
+import org.mkdt.tensor.Tensor;
+
+/**
+ * The evaluation protocol (mkdt-spec.md): pre-train a fresh student on a set by knowledge
+ * distillation (MSE to its targets, SGD momentum 0.9, weight decay 1e-4, batch 256, 20 epochs,
+ * at the set's learning rate), freeze it, and fit a linear probe on its flattened conv features
+ * with a seeded 1% or 5% of the downstream training labels; report test accuracy.
+ *
+ * <p>Pre-training is exactly an expert's training ({@link Experts#train}) on the set, so the
+ * student's initialisation for seed s is the same for every set, and "no pre-training" probes
+ * that very initialisation.
+ */
+public final class Evaluate {
+    /** Pre-training and probe settings; {@link #reference()} is the protocol's. */
+    public record Settings(int epochs, int batch, double momentum, double weightDecay, int probeIterations) {
+        public static Settings reference() {
+            return new Settings(20, 256, 0.9, 1e-4, 500);
+        }
+    }
+
+    /**
+     * A pre-training set: images (M, C, S, S) normalised, targets (M, D), the lr to train with.
+     * {@code images == null} is the "no pre-training" baseline.
+     */
+    public record PretrainSet(String name, Tensor images, Tensor targets, double lr) {
+        public static PretrainSet none() {
+            return new PretrainSet("no pre-training", null, null, 0.1);
+        }
+
+        public int size() {
+            return images == null ? 0 : images.shape().dim(0);
+        }
+    }
+
+    private Evaluate() {}
+
+    /** The student's parameters after pre-training on {@code set} with seed {@code seed} (its initialisation for "none"). */
+    public static Tensor pretrain(ConvNet net, PretrainSet set, Settings s, long seed, Backend backend) {
+        if (set.images() == null) return net.initialParams(backend, DType.F32, Experts.rng(seed, 0).nextLong());
+        Experts.Settings es = new Experts.Settings(s.epochs(), s.batch(), set.lr(), s.momentum(), s.weightDecay(), seed);
+        NdArray trajectory = Experts.train(net, set.images(), set.targets(), es, 0);
+        int p = net.numParams();
+        float[] all = trajectory.toFloats();
+        return Tensor.of(backend, Shape.of(p), java.util.Arrays.copyOfRange(all, s.epochs() * p, (s.epochs() + 1) * p));
+    }
+
+    /**
+     * Linear-probe test accuracy of the frozen student {@code theta} for each label fraction;
+     * the labelled subset for fraction f and seed s is {@link LinearProbe#labelledSubset}(n, f, s).
+     */
+    public static double[] probe(ConvNet net, Tensor theta, Dataset downstream, double[] fractions, Settings s, long seed, Backend backend) {
+        double[] acc = new double[fractions.length];
+        try (Scope scope = Scope.open()) {
+            ImageSet test = downstream.test();
+            NdArray fTest = Teacher.representations(net, theta, test, downstream.normalization(), 256, backend);
+            for (int i = 0; i < fractions.length; i++) {
+                int[] labelled = LinearProbe.labelledSubset(downstream.train().count(), fractions[i], seed);
+                ImageSet train = downstream.train().subset(labelled);
+                NdArray fTrain = Teacher.representations(net, theta, train, downstream.normalization(), 256, backend);
+                LinearProbe.Model m = LinearProbe.fit(fTrain, train.labels(), train.classes().size(), LinearProbe.L2, s.probeIterations(), backend);
+                acc[i] = LinearProbe.accuracy(m, fTest, test.labels());
+            }
+        }
+        return acc;
+    }
+}

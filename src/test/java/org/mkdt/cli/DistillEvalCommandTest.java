@@ -1,0 +1,127 @@
+package org.mkdt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.mkdt.data.Artefacts;
+import org.mkdt.io.NdArray;
+import org.mkdt.io.Npy;
+import org.mkdt.testing.Close;
+import org.mkdt.testing.TinyData;
+
+/** Stages 4 and the evaluation from the command line on a tiny image folder (seconds). */
+class DistillEvalCommandTest {
+    @TempDir
+    Path dir;
+
+    private List<String> args(String command, Path runs, Path data, Path reps, String... extra) {
+        List<String> a = new ArrayList<>(StagesCommandTest.args(command, runs, data, "--set", "teacher.importFile=" + reps,
+                "--set", "distill.iterations=4", "--set", "distill.synSteps=3", "--set", "distill.batchSyn=4", "--set", "distill.checkpointEvery=2",
+                "--set", "distill.lrImg=100", "--set", "distill.lrLr=1e-6"));
+        a.addAll(List.of(extra));
+        return a;
+    }
+
+    private static CliRun run(List<String> a) {
+        return CliRun.of(a.toArray(String[]::new));
+    }
+
+    /** Teacher (imported), experts and init into runs/tiny. */
+    private Path prepare(Path runs, Path data, Path reps) {
+        for (String stage : List.of("teacher", "experts", "init")) StagesCommandTest.ok(run(args(stage, runs, data, reps)));
+        return runs.resolve("tiny");
+    }
+
+    private Path reps() throws Exception {
+        Path reps = dir.resolve("reps.npy");
+        if (!Files.exists(reps)) Npy.write(reps, NdArray.of(Close.uniform(9, 24 * 6), 24, 6));
+        return reps;
+    }
+
+    @Test
+    void distillThenEvalWriteTheirFilesAndAResumedRunEqualsAnUninterruptedOne() throws Exception {
+        Path data = TinyData.imageFolder(dir.resolve("data")), reps = reps();
+
+        Path straight = prepare(dir.resolve("a"), data, reps);
+        CliRun d = run(args("distill", dir.resolve("a"), data, reps));
+        StagesCommandTest.ok(d);
+        assertTrue(d.out().contains("4 iterations") && d.out().contains("done: "), d.out());
+        for (String f : List.of("distilled.safetensors", "distill/checkpoint.safetensors", "distill/images.png", "distill/loss.png")) {
+            assertTrue(Files.size(straight.resolve(f)) > 0, f);
+        }
+        assertEquals(4, Artefacts.readCheckpoint(straight.resolve("distill/checkpoint.safetensors")).iteration());
+
+        // Interrupted after 3 iterations (a checkpoint at 2 by the schedule, one at 3 on stopping), then resumed.
+        Path resumed = prepare(dir.resolve("b"), data, reps);
+        CliRun first = run(args("distill", dir.resolve("b"), data, reps, "--stop-after", "3"));
+        StagesCommandTest.ok(first);
+        assertTrue(first.out().contains("stopped after iteration 3"), first.out());
+        CliRun again = run(args("distill", dir.resolve("b"), data, reps));
+        assertEquals(1, again.code());
+        assertTrue(again.err().contains("pass --resume to continue it"), again.err());
+        StagesCommandTest.ok(run(args("distill", dir.resolve("b"), data, reps, "--resume")));
+        assertArrayEquals(Files.readAllBytes(straight.resolve("distilled.safetensors")), Files.readAllBytes(resumed.resolve("distilled.safetensors")));
+        assertArrayEquals(Files.readAllBytes(straight.resolve("distill/checkpoint.safetensors")), Files.readAllBytes(resumed.resolve("distill/checkpoint.safetensors")));
+
+        CliRun e = run(args("eval", dir.resolve("a"), data, reps, "--seeds", "2", "--epochs", "2", "--labels", "0.25,1"));
+        StagesCommandTest.ok(e);
+        assertTrue(e.out().contains("| MKDT (distilled) | 6 |") && e.out().contains("| no pre-training | - |"), e.out());
+        JsonNode results = new ObjectMapper().readTree(straight.resolve("eval/results.json").toFile());
+        assertEquals(4, results.get("sets").size());
+        for (JsonNode set : results.get("sets")) {
+            for (String labels : List.of("25%", "100%")) {
+                JsonNode acc = set.get("labels").get(labels).get("accuracy_per_seed");
+                assertEquals(2, acc.size());
+                for (JsonNode a : acc) assertTrue(a.asDouble() >= 0 && a.asDouble() <= 1, set.toString());
+            }
+        }
+        assertTrue(Files.readString(straight.resolve("eval/report.html")).contains("data:image/png;base64,"));
+        assertTrue(Files.size(straight.resolve("eval/results.png")) > 1000);
+        assertTrue(Files.readString(straight.resolve("eval/results.md")).startsWith("| pre-training set |"));
+    }
+
+    @Test
+    void aDivergingRunStopsWithOneLineAndKeepsTheLastGoodCheckpoint() throws Exception {
+        Path data = TinyData.imageFolder(dir.resolve("data")), reps = reps();
+        Path run = prepare(dir.resolve("c"), data, reps);
+        CliRun d = run(args("distill", dir.resolve("c"), data, reps, "--set", "distill.lrLr=1e9"));
+        assertEquals(1, d.code(), d.out());
+        String err = d.err().strip();
+        assertEquals(1, err.lines().count(), err);
+        assertTrue(err.startsWith("mkdt: error: distill: iteration 1 (expert ") && err.contains("learned learning rate would become")
+                && err.contains("last good checkpoint is") && err.contains("(iteration 0)"), err);
+        Artefacts.Checkpoint cp = Artefacts.readCheckpoint(run.resolve("distill/checkpoint.safetensors"));
+        assertEquals(0, cp.iteration());
+        assertEquals(0.1, cp.alpha());
+        // The distilled set on disk is still the initial one, valid and readable.
+        assertArrayEquals(Artefacts.readDistilledSet(run.resolve("init.safetensors")).images().toFloats(),
+                Artefacts.readDistilledSet(run.resolve("distilled.safetensors")).images().toFloats());
+    }
+
+    @Test
+    void badInputsAreOneLineErrors() throws Exception {
+        Path data = TinyData.imageFolder(dir.resolve("data")), reps = reps();
+        CliRun noInit = run(args("distill", dir.resolve("d"), data, reps));
+        assertEquals(1, noInit.code());
+        assertTrue(noInit.err().strip().endsWith("no initial set; run 'mkdt init' first"), noInit.err());
+        CliRun noResume = run(args("distill", dir.resolve("d"), data, reps, "--resume"));
+        assertEquals(1, noResume.code());
+        CliRun badSeeds = run(args("eval", dir.resolve("d"), data, reps, "--seeds", "0"));
+        assertEquals("mkdt: error: --seeds must be in 1..100, got 0", badSeeds.err().strip());
+        Path run = prepare(dir.resolve("e"), data, reps);
+        Files.write(run.resolve("distilled.safetensors"), new byte[] {1, 2, 3});
+        CliRun truncated = run(args("eval", dir.resolve("e"), data, reps));
+        assertEquals(1, truncated.code());
+        assertTrue(truncated.err().strip().startsWith("mkdt: error: " + run.resolve("distilled.safetensors")), truncated.err());
+        assertEquals(1, truncated.err().strip().lines().count(), truncated.err());
+    }
+}
