@@ -19,7 +19,14 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        try {
+            System.exit(commandLine().execute(args));
+        } catch (OutOfMemoryError e) {
+            // Not an input error, but it deserves the same one line instead of a JVM stack trace.
+            System.err.printf("mkdt: error: out of memory (Java heap of %d MiB): use a smaller batch, or a larger heap via JAVA_OPTS=-Xmx...%n",
+                    Runtime.getRuntime().maxMemory() >> 20);
+            System.exit(1);
+        }
     }
 
     /** The configured command line (also used by tests). */

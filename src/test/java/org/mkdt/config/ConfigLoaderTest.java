@@ -39,7 +39,7 @@ class ConfigLoaderTest {
         assertEquals("random", c.init().method());
         assertEquals("/data", c.data().dataDir());
         RunConfig json = ConfigLoader.load("demo", null, List.of());
-        assertTrue(ConfigLoader.toJson(json).contains("\"synSteps\" : 10"));
+        assertTrue(ConfigLoader.toJson(json).contains("\"synSteps\" : 8"));
     }
 
     private static String error(Runnable r) {
