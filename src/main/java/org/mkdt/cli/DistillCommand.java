@@ -20,7 +20,7 @@ import org.mkdt.report.Pictures;
 import org.mkdt.run.Progress;
 import org.mkdt.run.RunDir;
 import org.mkdt.stages.Distill;
-import org.mkdt.tensor.Shape;
+import org.mkdt.tensor.DType;
 import org.mkdt.tensor.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -70,13 +70,15 @@ public final class DistillCommand implements Callable<Integer> {
             if (!run.configHash().equals(cp.metadata().get("config_sha256"))) {
                 throw new IllegalArgumentException(run.checkpointFile() + ": made with a different configuration; --resume needs the same one");
             }
-            state = new Distill.State(tensor(backend, cp.images()), tensor(backend, cp.targets()), tensor(backend, cp.vImages()),
-                    tensor(backend, cp.vTargets()), cp.alpha(), cp.vAlpha(), cp.iteration());
+            String src = run.checkpointFile().toString();
+            state = new Distill.State(cp.images().toTensor(backend, DType.F32, src), cp.targets().toTensor(backend, DType.F32, src),
+                    cp.vImages().toTensor(backend, DType.F32, src), cp.vTargets().toTensor(backend, DType.F32, src), cp.alpha(), cp.vAlpha(), cp.iteration());
             for (double l : cp.losses()) state.losses.add(l);
             out.printf("distill: resuming after iteration %d of %d%n", state.iteration, d.iterations());
         } else {
             if (resume) throw new IllegalArgumentException(run.checkpointFile() + ": no checkpoint to resume");
-            state = Distill.State.initial(tensor(backend, init.images()), tensor(backend, init.targets()), d.alphaInit());
+            String src = run.initFile().toString();
+            state = Distill.State.initial(init.images().toTensor(backend, DType.F32, src), init.targets().toTensor(backend, DType.F32, src), d.alphaInit());
             checkpoint(run, state, init); // iteration 0: a divergence at iteration 1 still leaves a good checkpoint
         }
 
@@ -118,10 +120,6 @@ public final class DistillCommand implements Callable<Integer> {
         out.printf("distill: %d iterations in %.1f s (%.2f s each); %s%n", done, secs, done == 0 ? 0 : secs / done,
                 state.iteration == d.iterations() ? "done: " + run.distilledFile() : "stopped after iteration " + state.iteration + " (--resume continues)");
         return 0;
-    }
-
-    private static Tensor tensor(Backend b, NdArray a) {
-        return Tensor.of(b, Shape.of(a.shape()), a.toFloats());
     }
 
     /** Rows [0, maxStartEpoch + expertEpochs] of every expert trajectory present. */

@@ -26,6 +26,7 @@ import org.mkdt.run.RunDir;
 import org.mkdt.stages.Evaluate;
 import org.mkdt.stages.InitialSubset;
 import org.mkdt.tensor.Scope;
+import org.mkdt.tensor.DType;
 import org.mkdt.tensor.Shape;
 import org.mkdt.tensor.Tensor;
 import picocli.CommandLine.Command;
@@ -86,8 +87,11 @@ public final class EvalCommand implements Callable<Integer> {
             int m = distilled.images().shape()[0];
             int[] randomIdx = InitialSubset.random(n, m, c.seed() + 17);
             List<Evaluate.PretrainSet> sets = new ArrayList<>();
-            sets.add(new Evaluate.PretrainSet("MKDT (distilled)", tensor(backend, distilled.images()), tensor(backend, distilled.targets()), distilled.lr()));
-            sets.add(new Evaluate.PretrainSet("initial subset (" + c.init().method() + ")", tensor(backend, init.images()), tensor(backend, init.targets()), 0.1));
+            String dFile = run.distilledFile().toString(), iFile = run.initFile().toString();
+            sets.add(new Evaluate.PretrainSet("MKDT (distilled)", distilled.images().toTensor(backend, DType.F32, dFile),
+                    distilled.targets().toTensor(backend, DType.F32, dFile), distilled.lr()));
+            sets.add(new Evaluate.PretrainSet("initial subset (" + c.init().method() + ")", init.images().toTensor(backend, DType.F32, iFile),
+                    init.targets().toTensor(backend, DType.F32, iFile), 0.1));
             sets.add(new Evaluate.PretrainSet("random real subset", Rows.gather(data.images(), randomIdx), Rows.gather(targets, randomIdx), 0.1));
             sets.add(Evaluate.PretrainSet.none());
             if (full) sets.add(new Evaluate.PretrainSet("full training set", data.images(), targets, 0.1));
@@ -121,10 +125,6 @@ public final class EvalCommand implements Callable<Integer> {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < a.length; i++) sb.append(i > 0 ? ", " : "").append(String.format("%.2f%% at %s labels", 100 * a[i], Math.round(labels[i] * 100) + "%"));
         return sb.toString();
-    }
-
-    private static Tensor tensor(Backend b, NdArray a) {
-        return Tensor.of(b, Shape.of(a.shape()), a.toFloats());
     }
 
     private static void write(RunDir run, RunConfig c, Results results, Artefacts.DistilledSet distilled, Artefacts.DistilledSet init) throws Exception {
