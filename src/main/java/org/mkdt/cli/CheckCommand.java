@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** Self-checks a user can run: {@code check gradients}. */
-@Command(name = "check", description = "Verify the engine numerically in float64: gradients (every op, first and second order), metagrad (the exact meta-gradient).")
+@Command(name = "check", description = "Verify the engine numerically: gradients (every op, first and second order, float64 against finite differences; --device cuda: the GPU in float32 against the CPU), metagrad (the exact meta-gradient).")
 public final class CheckCommand implements Callable<Integer> {
     /** Largest accepted error of either order; float64 central differences reach about 1e-9. */
     public static final double TOLERANCE = 1e-6;
