@@ -21,7 +21,6 @@ import org.mkdt.run.Progress;
 import org.mkdt.run.RunDir;
 import org.mkdt.stages.Distill;
 import org.mkdt.tensor.DType;
-import org.mkdt.tensor.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

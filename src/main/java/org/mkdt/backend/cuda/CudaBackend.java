@@ -38,7 +38,6 @@ public final class CudaBackend implements Backend {
     private final CudaDevice device;
     private final MemoryStats memory = new MemoryStats();
     private final DeviceAllocator allocator;
-    private final Launcher launcher;
     private final Cublas cublas;
     final ElementwiseKernel elementwise;
     final ReduceKernel reduce;
@@ -53,7 +52,7 @@ public final class CudaBackend implements Backend {
         this.device = device;
         device.makeCurrent();
         allocator = new DeviceAllocator(device);
-        launcher = new Launcher(device);
+        Launcher launcher = new Launcher(device);
         cublas = Cublas.probe(device);
         elementwise = new ElementwiseKernel(new KernelModule("elementwise"), launcher);
         reduce = new ReduceKernel(new KernelModule("reduce"), launcher, this);
