@@ -59,10 +59,17 @@ public interface Backend {
 
     // ---- linear algebra -------------------------------------------------------------------
 
-    /** out (M, N) = op(a) (M, K) . op(b) (K, N), op = transpose when the flag is set; 2-D only. */
+    /**
+     * out (M, N) = op(a) (M, K) . op(b) (K, N), op = transpose when the flag is set. Batched: with
+     * a (S, ., .), b (S, ., .) and out (S, M, N), S independent products out[s] = op(a[s]) op(b[s])
+     * (one per student of a batch; one launch on CUDA).
+     */
     void gemm(Tensor a, boolean transA, Tensor b, boolean transB, Tensor out);
 
     // ---- 2-D convolution (cross-correlation, like PyTorch), any kernel, stride and padding --
+    // Batched (S students, each with its own weights and images): every tensor below gets a
+    // leading S, x (S, N, Ci, H, W), w (S, Co, Ci, Kh, Kw), bias (S, Co), y (S, N, Co, Ho, Wo),
+    // and student s's result is exactly what the unbatched call on its slices gives.
 
     /** y (N, Co, Ho, Wo) = conv(x (N, Ci, H, W), w (Co, Ci, Kh, Kw)) + bias (Co) [bias may be null]. */
     void conv2d(Tensor x, Tensor w, Tensor bias, ConvGeometry geo, Tensor y);
@@ -81,6 +88,12 @@ public interface Backend {
     /** dx (N, C, H, W) = dy (N, C, H/2, W/2) / 4 spread over each window (the adjoint of avgPool2). */
     void avgPool2Grad(Tensor dy, Tensor dx);
 
+    /** Fused ReLU + pooling: out (N, C, H/2, W/2) = avgPool2(u * [z > 0]), u and z (N, C, H, W); pool(relu(z)) is reluPool2(z, z). */
+    void reluPool2(Tensor u, Tensor z, Tensor out);
+
+    /** The adjoint of reluPool2 in u: dx (N, C, H, W) = [z > 0] * avgPool2Grad(dy). */
+    void reluPool2Grad(Tensor dy, Tensor z, Tensor dx);
+
     // ---- rows ------------------------------------------------------------------------------
 
     /** out (len(idx), R...) = x (M, R...)[idx]. */
@@ -97,6 +110,13 @@ public interface Backend {
      * theta -= lr * buf.
      */
     void sgdStep(Tensor theta, Tensor grad, Tensor buf, double lr, double momentum, double weightDecay, boolean firstStep);
+
+    /**
+     * The reverse sweep's update of trajectory matching, in place and in one pass: a -= alpha * h
+     * (same shape), and, when s is not null, dAlpha -= s (both one element, on the device), so
+     * the learning rate's gradient is accumulated without a round trip to the host.
+     */
+    void adjointStep(Tensor a, Tensor h, double alpha, Tensor s, Tensor dAlpha);
 
     // ---- instance norm, fused (normalisation over H, W of each (n, c) plane) ---------------
 

@@ -1,6 +1,7 @@
 package org.mkdt.backend.cpu;
 
 import org.mkdt.backend.Backend;
+import org.mkdt.backend.Batched;
 import org.mkdt.backend.BinaryOp;
 import org.mkdt.backend.ConvGeometry;
 import org.mkdt.backend.UnaryOp;
@@ -160,6 +161,10 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void gemm(Tensor a, boolean transA, Tensor b, boolean transB, Tensor out) {
+        if (out.shape().rank() == 3) { // batched: one product per student slice
+            for (int s = 0; s < out.shape().dim(0); s++) gemm(Batched.slice(a, s), transA, Batched.slice(b, s), transB, Batched.slice(out, s));
+            return;
+        }
         try {
             int m = out.shape().dim(0), n = out.shape().dim(1);
             int k = transA ? a.shape().dim(0) : a.shape().dim(1);
@@ -177,6 +182,10 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void conv2d(Tensor x, Tensor w, Tensor bias, ConvGeometry geo, Tensor y) {
+        if (x.shape().rank() == 5) {
+            for (int s = 0; s < x.shape().dim(0); s++) conv2d(Batched.slice(x, s), Batched.slice(w, s), Batched.slice(bias, s), geo, Batched.slice(y, s));
+            return;
+        }
         try {
             Conv2dKernel.forward(x, w, bias, geo, y);
         } finally {
@@ -186,6 +195,10 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void conv2dDataGrad(Tensor dy, Tensor w, ConvGeometry geo, Tensor dx) {
+        if (dy.shape().rank() == 5) {
+            for (int s = 0; s < dy.shape().dim(0); s++) conv2dDataGrad(Batched.slice(dy, s), Batched.slice(w, s), geo, Batched.slice(dx, s));
+            return;
+        }
         try {
             Conv2dKernel.dataGrad(dy, w, geo, dx);
         } finally {
@@ -195,6 +208,10 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void conv2dWeightGrad(Tensor x, Tensor dy, ConvGeometry geo, Tensor dw) {
+        if (x.shape().rank() == 5) {
+            for (int s = 0; s < x.shape().dim(0); s++) conv2dWeightGrad(Batched.slice(x, s), Batched.slice(dy, s), geo, Batched.slice(dw, s));
+            return;
+        }
         try {
             Conv2dKernel.weightGrad(x, dy, geo, dw);
         } finally {
@@ -217,6 +234,33 @@ public final class CpuBackend implements Backend {
             AvgPool2Kernel.backward(dy, dx);
         } finally {
             fence(dy, dx);
+        }
+    }
+
+    @Override
+    public void reluPool2(Tensor u, Tensor z, Tensor out) {
+        try {
+            ReluPool2Kernel.forward(u, z, out);
+        } finally {
+            fence(u, z, out);
+        }
+    }
+
+    @Override
+    public void reluPool2Grad(Tensor dy, Tensor z, Tensor dx) {
+        try {
+            ReluPool2Kernel.backward(dy, z, dx);
+        } finally {
+            fence(dy, z, dx);
+        }
+    }
+
+    @Override
+    public void adjointStep(Tensor a, Tensor h, double alpha, Tensor s, Tensor dAlpha) {
+        try {
+            AdjointKernel.step(a, h, alpha, s, dAlpha);
+        } finally {
+            fence(a, h, s, dAlpha);
         }
     }
 

@@ -256,6 +256,21 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void reluPool2(Tensor u, Tensor z, Tensor out) {
+        throw new UnsupportedOperationException("reluPool2: CUDA kernel pending (kernels/relupool2.cu)");
+    }
+
+    @Override
+    public void reluPool2Grad(Tensor dy, Tensor z, Tensor dx) {
+        throw new UnsupportedOperationException("reluPool2Grad: CUDA kernel pending (kernels/relupool2.cu)");
+    }
+
+    @Override
+    public void adjointStep(Tensor a, Tensor h, double alpha, Tensor s, Tensor dAlpha) {
+        throw new UnsupportedOperationException("adjointStep: CUDA kernel pending (kernels/adjoint.cu)");
+    }
+
+    @Override
     public void gatherRows(Tensor x, int[] idx, Tensor out) {
         device.makeCurrent();
         rows.gather(x, idx, out);
