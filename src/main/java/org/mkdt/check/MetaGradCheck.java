@@ -136,7 +136,7 @@ public final class MetaGradCheck {
     }
 
     private static MatchingProblem with(MatchingProblem p, Tensor images, Tensor targets, double alpha) {
-        return new MatchingProblem(p.net(), p.theta0(), p.thetaStar(), images, targets, alpha, p.schedule());
+        return p.with(images, targets, alpha);
     }
 
     private static Tensor random(UniformRandomProvider rng, Tensor like) {

@@ -1,18 +1,43 @@
 package org.mkdt.metagrad;
 
+import org.mkdt.nn.BatchedConvNet;
 import org.mkdt.ops.Elementwise;
 import org.mkdt.ops.Loss;
 import org.mkdt.ops.Reduce;
 import org.mkdt.ops.Rows;
+import org.mkdt.ops.Shaping;
+import org.mkdt.tensor.Shape;
 import org.mkdt.tensor.Tensor;
 
 /** The pieces both meta-gradients share: one inner loss, and the matching loss. */
 final class InnerStep {
     private InnerStep() {}
 
-    /** l_k = MSE(f(images[idx]; theta), targets[idx]). */
-    static Tensor innerLoss(MatchingProblem p, Tensor theta, Tensor images, Tensor targets, int[] idx) {
-        return Loss.mse(p.net().forward(theta, Rows.gather(images, idx)), Rows.gather(targets, idx));
+    /**
+     * Step k's inner loss of every segment, summed: sum over s of MSE(f(images[idx_s]; theta_s),
+     * targets[idx_s]). The segments are independent, so its gradient in the packed theta is each
+     * segment's own gradient, side by side.
+     */
+    static Tensor innerLoss(MatchingProblem p, Tensor theta, Tensor images, Tensor targets, int k) {
+        int segments = p.segments();
+        int b = p.schedules().get(0).batch(k).length;
+        int[] idx = new int[segments * b];
+        for (int s = 0; s < segments; s++) System.arraycopy(p.schedules().get(s).batch(k), 0, idx, s * b, b);
+        Shape in = p.net().inputShape(b);
+        Tensor x = Shaping.reshape(Rows.gather(images, idx), Shape.of(segments, b, in.dim(1), in.dim(2), in.dim(3)));
+        Tensor y = Shaping.reshape(Rows.gather(targets, idx), Shape.of(segments, b, p.net().outDim()));
+        return Reduce.sumAll(Loss.mseEach(p.students().forward(theta, x), y));
+    }
+
+    /**
+     * The matching loss of theta_N, differentiable: the mean over segments of
+     * ||theta_N,s - theta*_s||^2 / ||theta_0,s - theta*_s||^2 (the denominators are constants).
+     */
+    static Tensor matchingLoss(MatchingProblem p, Tensor thetaN) {
+        BatchedConvNet students = p.students();
+        Tensor denominators = students.squaredNorms(Elementwise.sub(p.theta0().detach(), p.thetaStar().detach())).detach();
+        Tensor each = Elementwise.div(students.squaredNorms(Elementwise.sub(thetaN, p.thetaStar())), denominators);
+        return Elementwise.scale(Reduce.sumAll(each), 1.0 / p.segments());
     }
 
     /** ||a - b||^2 as a scalar tensor. */

@@ -1,30 +1,51 @@
 package org.mkdt.metagrad;
 
+import java.util.List;
+import org.mkdt.nn.BatchedConvNet;
 import org.mkdt.nn.ConvNet;
 import org.mkdt.tensor.Tensor;
 
 /**
  * One trajectory-matching evaluation (mkdt-spec.md, stage 4): start the student at theta0,
- * take {@code schedule.steps()} plain SGD steps with learning rate alpha on minibatches of the
+ * take {@code steps()} plain SGD steps with learning rate alpha on minibatches of the
  * synthetic set (MSE to the targets), and compare the end point with the expert's theta*:
  * L = ||theta_N - theta*||^2 / ||theta_0 - theta*||^2.
  *
+ * <p>Segments: with S schedules, S such segments (each from its own expert snapshot) are
+ * unrolled together as one batch of S students ({@link BatchedConvNet}), and L is the mean of
+ * their matching losses, so its gradient is the mean of the S segments' gradients. theta0 and
+ * theta* then hold the S students' parameters packed (S * P). One schedule is the usual single
+ * segment (and the packed layout of one student is its plain flat vector).
+ *
  * @param net       the student architecture
- * @param theta0    expert snapshot at the start epoch, (P)
- * @param thetaStar expert snapshot expert_epochs later, (P)
+ * @param theta0    expert snapshots at the start epochs, (S * P)
+ * @param thetaStar expert snapshots expert_epochs later, (S * P)
  * @param images    the synthetic images, (M, C, S, S)
  * @param targets   their target representations, (M, D)
  * @param alpha     the learnable learning rate
- * @param schedule  the minibatch of each step
+ * @param schedules the minibatch of each step, one schedule per segment
  */
 public record MatchingProblem(ConvNet net, Tensor theta0, Tensor thetaStar, Tensor images, Tensor targets,
-                              double alpha, MinibatchSchedule schedule) {
+                              double alpha, List<MinibatchSchedule> schedules) {
 
     public MatchingProblem {
-        int p = net.numParams();
+        schedules = List.copyOf(schedules);
+        if (schedules.isEmpty()) throw new IllegalArgumentException("matching: needs at least one segment (schedule)");
+        int steps = schedules.get(0).steps();
+        for (int s = 0; s < schedules.size(); s++) {
+            MinibatchSchedule sc = schedules.get(s);
+            if (sc.steps() != steps) throw new IllegalArgumentException("matching: segment " + s + " has " + sc.steps() + " steps, segment 0 has " + steps);
+            for (int k = 0; k < steps; k++) {
+                if (sc.batch(k).length != schedules.get(0).batch(k).length) {
+                    throw new IllegalArgumentException("matching: segment " + s + " step " + k + " has a minibatch of " + sc.batch(k).length
+                            + ", segment 0 of " + schedules.get(0).batch(k).length + " (segments run as one batch)");
+                }
+            }
+        }
+        long p = (long) net.numParams() * schedules.size();
         if (theta0.numel() != p || thetaStar.numel() != p) {
             throw new IllegalArgumentException("matching: theta0 " + theta0.shape() + " and theta* " + thetaStar.shape()
-                    + " must both have the student's " + p + " parameters");
+                    + " must both have " + schedules.size() + " x the student's " + net.numParams() + " parameters");
         }
         int m = images.shape().dim(0);
         if (!images.shape().equals(net.inputShape(m))) {
@@ -41,7 +62,26 @@ public record MatchingProblem(ConvNet net, Tensor theta0, Tensor thetaStar, Tens
         }
     }
 
+    /** One segment. */
+    public MatchingProblem(ConvNet net, Tensor theta0, Tensor thetaStar, Tensor images, Tensor targets, double alpha, MinibatchSchedule schedule) {
+        this(net, theta0, thetaStar, images, targets, alpha, List.of(schedule));
+    }
+
     public int steps() {
-        return schedule.steps();
+        return schedules.get(0).steps();
+    }
+
+    public int segments() {
+        return schedules.size();
+    }
+
+    /** The S segments' students as one batch. */
+    public BatchedConvNet students() {
+        return new BatchedConvNet(net, segments());
+    }
+
+    /** The same segments with other learnables (images, targets, alpha). */
+    public MatchingProblem with(Tensor newImages, Tensor newTargets, double newAlpha) {
+        return new MatchingProblem(net, theta0, thetaStar, newImages, newTargets, newAlpha, schedules);
     }
 }

@@ -28,10 +28,9 @@ public final class NaiveMetaGrad implements MetaGrad {
             Tensor images = p.images().detach().requireGrad();
             Tensor targets = p.targets().detach().requireGrad();
             Tensor alpha = Tensor.scalar(images.backend(), images.dtype(), p.alpha()).requireGrad();
-            double denom = InnerStep.squaredDistance(p.theta0(), p.thetaStar()).item();
             Tensor theta = p.theta0().detach().requireGrad();
             for (int k = 0; k < p.steps(); k++) {
-                Tensor loss = InnerStep.innerLoss(p, theta, images, targets, p.schedule().batch(k));
+                Tensor loss = InnerStep.innerLoss(p, theta, images, targets, k);
                 if (trace != null) {
                     try (GradMode.Guard off = GradMode.noGrad()) {
                         trace.forward(k, loss.item(), Math.sqrt(InnerStep.squaredDistance(theta, p.thetaStar()).item()));
@@ -40,7 +39,7 @@ public final class NaiveMetaGrad implements MetaGrad {
                 Tensor grad = Autograd.grad(loss, List.of(theta), true).get(0);
                 theta = Elementwise.sub(theta, Elementwise.mul(alpha, grad));
             }
-            Tensor matching = Elementwise.scale(InnerStep.squaredDistance(theta, p.thetaStar()), 1.0 / denom);
+            Tensor matching = InnerStep.matchingLoss(p, theta);
             List<Tensor> grads = Autograd.grad(matching, List.of(images, targets, alpha), false);
             double loss = matching.item();
             double dAlpha = grads.get(2).item();

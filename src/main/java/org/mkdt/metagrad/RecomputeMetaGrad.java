@@ -3,18 +3,19 @@ package org.mkdt.metagrad;
 import java.util.List;
 import org.mkdt.autograd.Autograd;
 import org.mkdt.autograd.GradMode;
-import org.mkdt.backend.BinaryOp;
+import org.mkdt.backend.Backend;
 import org.mkdt.ops.Elementwise;
 import org.mkdt.ops.Reduce;
 import org.mkdt.tensor.MemoryStats;
 import org.mkdt.tensor.Scope;
+import org.mkdt.tensor.Shape;
 import org.mkdt.tensor.Tensor;
 
 /**
  * The exact meta-gradient at the activation memory of one step (mkdt-spec.md, stage 4).
  *
  * <p>Forward sweep: theta_{k+1} = theta_k - alpha g_k, keeping only the N parameter vectors.
- * Reverse sweep, with the adjoint a = dL/dtheta_N = 2 (theta_N - theta*) / ||theta_0 - theta*||^2:
+ * Reverse sweep, with the adjoint a = dL/dtheta_N (= 2 (theta_N - theta*) / ||theta_0 - theta*||^2 for one segment):
  * <pre>
  *   for k = N-1 .. 0:
  *     recompute step k at theta_k with createGraph;  s = &lt;a, g_k&gt;
@@ -24,7 +25,11 @@ import org.mkdt.tensor.Tensor;
  * </pre>
  * One backward pass of s gives all three of ds/dtheta_k, ds/dX and ds/dY. Each step's graph is
  * released before the next, and theta_{k+1} once step k is done: memory is N parameter vectors
- * plus one step's double-backward graph, whatever N is.
+ * plus one step's double-backward graph, whatever N is. With S segments ({@link MatchingProblem})
+ * the same sweep runs on the S students at once, theta_k packed (S * P).
+ *
+ * <p>The per-step update is one fused backend call per accumulator ({@code adjointStep}), and
+ * dAlpha is accumulated on the device: without a trace, the sweep never waits for the host.
  */
 public final class RecomputeMetaGrad implements MetaGrad {
     @Override
@@ -43,53 +48,56 @@ public final class RecomputeMetaGrad implements MetaGrad {
         try (Scope outer = Scope.open(); GradMode.Guard mode = GradMode.set(true)) {
             // ---- forward sweep: store theta_k only --------------------------------------------
             for (int k = 0; k < n; k++) thetas[k + 1] = step(p, thetas[k], k, trace);
-            double denom, loss;
+            double loss;
             Tensor a;
-            try (Scope s = Scope.open(); GradMode.Guard off = GradMode.noGrad()) {
-                denom = InnerStep.squaredDistance(p.theta0(), p.thetaStar()).item();
-                loss = InnerStep.squaredDistance(thetas[n], p.thetaStar()).item() / denom;
-                a = s.keep(Elementwise.scale(Elementwise.sub(thetas[n], p.thetaStar()), 2.0 / denom));
+            try (Scope s = Scope.open()) {
+                Tensor thetaN = thetas[n].detach().requireGrad();
+                Tensor matching = InnerStep.matchingLoss(p, thetaN);
+                Tensor adjoint = Autograd.grad(matching, List.of(thetaN), false).get(0);
+                loss = matching.item();
+                a = Tensor.zeros(adjoint.backend(), adjoint.dtype(), adjoint.shape()); // our own buffer: updated in place below
+                a.backend().copy(adjoint, a);
+                s.keep(a);
             }
             // ---- reverse sweep: recompute step k, backpropagate <a, g_k> -----------------------
             Tensor dImages = Tensor.zeros(p.images().backend(), p.images().dtype(), p.images().shape());
             Tensor dTargets = Tensor.zeros(p.targets().backend(), p.targets().dtype(), p.targets().shape());
-            double dAlpha = 0;
+            Tensor dAlpha = Tensor.zeros(p.images().backend(), p.images().dtype(), Shape.of());
+            Backend b = a.backend();
             for (int k = n - 1; k >= 0; k--) {
                 try (Scope s = Scope.open()) {
                     Tensor theta = thetas[k].detach().requireGrad();
                     Tensor images = p.images().detach().requireGrad();
                     Tensor targets = p.targets().detach().requireGrad();
-                    Tensor inner = InnerStep.innerLoss(p, theta, images, targets, p.schedule().batch(k));
+                    Tensor inner = InnerStep.innerLoss(p, theta, images, targets, k);
                     Tensor g = Autograd.grad(inner, List.of(theta), true).get(0);
                     Tensor sTensor = Reduce.sumAll(Elementwise.mul(g, a));
                     List<Tensor> ds = Autograd.grad(sTensor, List.of(theta, images, targets), false);
-                    double sk = sTensor.item();
-                    dAlpha -= sk;
-                    try (GradMode.Guard off = GradMode.noGrad()) {
-                        accumulate(dImages, Elementwise.scale(ds.get(1), -alpha));
-                        accumulate(dTargets, Elementwise.scale(ds.get(2), -alpha));
-                        Tensor previous = a;
-                        a = s.keep(Elementwise.sub(a, Elementwise.scale(ds.get(0), alpha)));
-                        previous.storage().release();
-                    }
+                    double sk = trace != null ? sTensor.item() : Double.NaN; // a host round trip: only when traced
+                    // Fused, in place, no host round trip: dX -= alpha ds/dX, dY -= alpha ds/dY,
+                    // and a -= alpha ds/dtheta (= (I - alpha H_k) a) with dAlpha -= s in the same pass.
+                    b.adjointStep(dImages, ds.get(1), alpha, null, null);
+                    b.adjointStep(dTargets, ds.get(2), alpha, null, null);
+                    b.adjointStep(a, ds.get(0), alpha, sTensor, dAlpha);
                     if (trace != null) trace.reverse(k, Math.sqrt(Reduce.sumAll(Elementwise.square(a)).item()), -sk);
                 }
                 thetas[k + 1].storage().release(); // no longer needed (theta_0 is the caller's and stays)
             }
             long peak = mem.peakAbove(base);
             outer.keep(dImages, dTargets);
-            return new MetaGradResult(loss, dImages, dTargets, dAlpha, peak);
+            return new MetaGradResult(loss, dImages, dTargets, dAlpha.item(), peak);
         }
     }
 
     /**
-     * One plain SGD step of the inner loop: theta_k - alpha * grad l_k(theta_k), outside the
-     * graph; the result belongs to the caller's scope, everything else is released.
+     * One plain SGD step of the inner loop (all segments at once): theta_k - alpha * grad
+     * l_k(theta_k), outside the graph; the result belongs to the caller's scope, everything else
+     * is released.
      */
     static Tensor step(MatchingProblem p, Tensor thetaK, int k, SweepTrace trace) {
         try (Scope s = Scope.open(); GradMode.Guard on = GradMode.set(true)) {
             Tensor theta = thetaK.detach().requireGrad();
-            Tensor loss = InnerStep.innerLoss(p, theta, p.images(), p.targets(), p.schedule().batch(k));
+            Tensor loss = InnerStep.innerLoss(p, theta, p.images(), p.targets(), k);
             Tensor g = Autograd.grad(loss, List.of(theta), false).get(0);
             if (trace != null) trace.forward(k, loss.item(), Math.sqrt(InnerStep.squaredDistance(thetaK, p.thetaStar()).item()));
             try (GradMode.Guard off = GradMode.noGrad()) {
@@ -107,12 +115,7 @@ public final class RecomputeMetaGrad implements MetaGrad {
                 if (theta != p.theta0()) theta.storage().release();
                 theta = next;
             }
-            return InnerStep.squaredDistance(theta, p.thetaStar()).item() / InnerStep.squaredDistance(p.theta0(), p.thetaStar()).item();
+            return InnerStep.matchingLoss(p, theta).item();
         }
-    }
-
-    /** acc += delta, in place (same shape). */
-    private static void accumulate(Tensor acc, Tensor delta) {
-        acc.backend().binary(BinaryOp.ADD, acc, delta, acc);
     }
 }

@@ -46,7 +46,7 @@ public final class ToyProblem {
             Tensor theta = theta0;
             for (int k = 0; k < schedule.steps(); k++) {
                 Tensor leaf = theta.detach().requireGrad();
-                Tensor g = Autograd.grad(InnerStep.innerLoss(shape, leaf, images, targets, schedule.batch(k)), List.of(leaf), false).get(0);
+                Tensor g = Autograd.grad(InnerStep.innerLoss(shape, leaf, images, targets, k), List.of(leaf), false).get(0);
                 try (GradMode.Guard off = GradMode.noGrad()) {
                     theta = Elementwise.sub(theta, Elementwise.scale(g, 0.05));
                 }

@@ -3,9 +3,9 @@ package org.mkdt.nn;
 import org.mkdt.backend.Backend;
 import org.mkdt.ops.AvgPool2;
 import org.mkdt.ops.Conv2d;
-import org.mkdt.ops.Elementwise;
 import org.mkdt.ops.Gemm;
 import org.mkdt.ops.InstanceNorm;
+import org.mkdt.ops.ReluPool2;
 import org.mkdt.ops.Shaping;
 import org.mkdt.tensor.DType;
 import org.mkdt.tensor.Shape;
@@ -84,18 +84,14 @@ public final class ConvNet implements Encoder {
 
     /** Flattened conv features (B, width * (S/2^depth)^2): the representation the linear probe reads. */
     public Tensor features(Tensor theta, Tensor x) {
-        if (!x.shape().equals(inputShape(x.shape().dim(0)))) {
-            throw new IllegalArgumentException("ConvNet: input shape " + x.shape() + " does not match expected " + inputShape(x.shape().dim(0)));
+        checkInput(x);
+        return features(theta, x, layout, 0);
+    }
+
+    private void checkInput(Tensor x) {
+        if (x.shape().rank() != 4 || !x.shape().equals(inputShape(x.shape().dim(0)))) {
+            throw new IllegalArgumentException("ConvNet: input shape " + x.shape() + " does not match expected " + inputShape(Math.max(0, x.shape().rank() > 0 ? x.shape().dim(0) : 0)));
         }
-        Tensor h = x;
-        for (int i = 0; i < depth; i++) {
-            String p = block(i);
-            h = Conv2d.conv2d(h, layout.view(theta, p + ".conv.w"), layout.view(theta, p + ".conv.b"));
-            h = InstanceNorm.instanceNorm(h, layout.view(theta, p + ".norm.gamma"), layout.view(theta, p + ".norm.beta"), InstanceNorm.EPS);
-            h = Elementwise.relu(h);
-            h = AvgPool2.avgPool2(h);
-        }
-        return Shaping.flatten(h);
     }
 
     /** The same features; instance norm has no training mode. */
@@ -106,7 +102,39 @@ public final class ConvNet implements Encoder {
 
     /** Output (B, outDim) for images x (B, C, S, S). */
     public Tensor forward(Tensor theta, Tensor x) {
-        return Gemm.linear(features(theta, x), layout.view(theta, "head.w"), layout.view(theta, "head.b"));
+        checkInput(x);
+        return forward(theta, x, layout, 0);
+    }
+
+    /**
+     * The network on parameters laid out by {@code params}: plain ({@code students} 0: theta (P),
+     * x (B, C, S, S)), or S students at once ({@link BatchedConvNet}: every parameter and
+     * activation with a leading S). One code path, so a batch computes what S networks do.
+     */
+    Tensor forward(Tensor theta, Tensor x, ParamLayout params, int students) {
+        Tensor bias = params.view(theta, "head.b");
+        if (students > 0) bias = Shaping.reshape(bias, Shape.of(students, 1, outDim));
+        return Gemm.linear(features(theta, x, params, students), params.view(theta, "head.w"), bias);
+    }
+
+    private Tensor features(Tensor theta, Tensor x, ParamLayout params, int students) {
+        Tensor h = x;
+        for (int i = 0; i < depth; i++) {
+            String p = block(i);
+            h = Conv2d.conv2d(h, params.view(theta, p + ".conv.w"), params.view(theta, p + ".conv.b"));
+            h = InstanceNorm.instanceNorm(h, params.view(theta, p + ".norm.gamma"), params.view(theta, p + ".norm.beta"), InstanceNorm.EPS);
+            h = reluPool(h, students);
+        }
+        int b = x.shape().dim(students > 0 ? 1 : 0);
+        return Shaping.reshape(h, students > 0 ? Shape.of(students, b, featureDim()) : Shape.of(b, featureDim()));
+    }
+
+    /** ReLU then 2x2 average pooling, fused; a batch's (S, B) images are pooled as S*B planes. */
+    private static Tensor reluPool(Tensor h, int students) {
+        if (students == 0) return ReluPool2.reluPool2(h);
+        Shape s = h.shape();
+        Tensor y = ReluPool2.reluPool2(Shaping.reshape(h, Shape.of(s.dim(0) * s.dim(1), s.dim(2), s.dim(3), s.dim(4))));
+        return Shaping.reshape(y, Shape.of(s.dim(0), s.dim(1), s.dim(2), s.dim(3) / 2, s.dim(4) / 2));
     }
 
     /** PyTorch's default initialisation, seeded (see {@link ParamLayout#pytorchDefaultInit}). */

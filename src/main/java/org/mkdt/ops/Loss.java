@@ -14,6 +14,21 @@ public final class Loss {
     }
 
     /**
+     * Batched students: the MSE of each student, (S), for a and b (S, ...). Student s's value is
+     * mse(a[s], b[s]) to the bit (the same sum in the same order, then the same scaling).
+     */
+    public static Tensor mseEach(Tensor a, Tensor b) {
+        Checks.sameShape("mseEach", a, b);
+        int rank = a.shape().rank();
+        Checks.argument(rank >= 2, "mseEach: needs a leading student axis, got " + a.shape());
+        int[] axes = new int[rank - 1];
+        for (int i = 0; i < axes.length; i++) axes[i] = i + 1;
+        int students = a.shape().dim(0);
+        Tensor sums = Reduce.sum(Elementwise.square(Elementwise.sub(a, b)), false, axes);
+        return Elementwise.scale(sums, 1.0 / (a.numel() / Math.max(1, students)));
+    }
+
+    /**
      * The Barlow Twins loss of two views' embeddings z1, z2 (B, D): each standardised per
      * dimension over the batch (biased variance, eps 1e-5), C = z1n^T z2n / B (D, D), and
      * sum_i (1 - C_ii)^2 + lambda * sum_{i != j} C_ij^2.

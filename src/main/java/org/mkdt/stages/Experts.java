@@ -3,6 +3,7 @@ package org.mkdt.stages;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.commons.rng.UniformRandomProvider;
 import org.apache.commons.rng.sampling.PermutationSampler;
@@ -11,12 +12,16 @@ import org.mkdt.autograd.Autograd;
 import org.mkdt.data.Artefacts;
 import org.mkdt.io.BadFileException;
 import org.mkdt.io.NdArray;
+import org.mkdt.nn.BatchedConvNet;
 import org.mkdt.nn.ConvNet;
 import org.mkdt.ops.Loss;
+import org.mkdt.ops.Reduce;
 import org.mkdt.ops.Rows;
+import org.mkdt.ops.Shaping;
 import org.mkdt.optim.Sgd;
 import org.mkdt.tensor.DType;
 import org.mkdt.tensor.Scope;
+import org.mkdt.tensor.Shape;
 import org.mkdt.tensor.Tensor;
 
 /**
@@ -60,36 +65,72 @@ public final class Experts {
 
     /** As above; {@code onStep} (may be null) runs after every optimiser step, for progress display. */
     public static NdArray train(ConvNet net, Tensor images, Tensor targets, Settings s, int index, Runnable onStep) {
+        return trainBatched(net, images, targets, s, new int[] {index}, onStep).get(0);
+    }
+
+    /**
+     * Trains the experts {@code indices} side by side as one batch of students
+     * ({@link BatchedConvNet}): one forward, one backward and one SGD update per step for all of
+     * them. Expert i keeps its own generator, so its trajectory is the one {@link #train} makes
+     * for it alone, to the bit on the CPU (ExpertsTest checks this).
+     *
+     * @return the trajectories, in the order of {@code indices}
+     */
+    public static List<NdArray> trainBatched(ConvNet net, Tensor images, Tensor targets, Settings s, int[] indices, Runnable onStep) {
         int n = images.shape().dim(0);
         if (targets.shape().rank() != 2 || targets.shape().dim(0) != n || targets.shape().dim(1) != net.outDim()) {
             throw new IllegalArgumentException("experts: targets " + targets.shape() + " must be (" + n + ", " + net.outDim() + ") for images " + images.shape());
         }
-        UniformRandomProvider rng = rng(s.baseSeed(), index);
+        int students = indices.length;
+        BatchedConvNet batch = new BatchedConvNet(net, students);
+        UniformRandomProvider[] rngs = new UniformRandomProvider[students];
+        long[] seeds = new long[students];
+        for (int j = 0; j < students; j++) {
+            rngs[j] = rng(s.baseSeed(), indices[j]);
+            seeds[j] = rngs[j].nextLong();
+        }
         int p = net.numParams();
-        float[] snapshots = new float[(s.epochs() + 1) * p];
+        float[][] snapshots = new float[students][(s.epochs() + 1) * p];
         try (Scope outer = Scope.open()) {
-            Tensor theta = net.initialParams(images.backend(), DType.F32, rng.nextLong()).requireGrad();
+            Tensor theta = batch.initialParams(images.backend(), DType.F32, seeds).requireGrad();
             Sgd sgd = new Sgd(theta, s.lr(), s.momentum(), s.weightDecay());
-            System.arraycopy(theta.toFloatArray(), 0, snapshots, 0, p);
-            int[] order = PermutationSampler.natural(n);
+            record(batch, theta, snapshots, 0);
+            int[][] order = new int[students][];
+            for (int j = 0; j < students; j++) order[j] = PermutationSampler.natural(n);
             for (int epoch = 1; epoch <= s.epochs(); epoch++) {
-                PermutationSampler.shuffle(rng, order);
+                for (int j = 0; j < students; j++) PermutationSampler.shuffle(rngs[j], order[j]);
                 for (int start = 0; start < n; start += s.batch()) {
-                    int[] idx = java.util.Arrays.copyOfRange(order, start, Math.min(n, start + s.batch()));
+                    int b = Math.min(n, start + s.batch()) - start;
+                    int[] idx = new int[students * b]; // student j's minibatch is rows [j*b, (j+1)*b)
+                    for (int j = 0; j < students; j++) System.arraycopy(order[j], start, idx, j * b, b);
                     try (Scope step = Scope.open()) {
-                        Tensor loss = Loss.mse(net.forward(theta, Rows.gather(images, idx)), Rows.gather(targets, idx));
-                        Tensor g = Autograd.grad(loss, List.of(theta), false).get(0);
-                        if (!Double.isFinite(loss.item())) {
-                            throw new IllegalStateException("expert " + index + ": loss became " + loss.item() + " in epoch " + epoch + " (lr too high?)");
+                        Tensor x = Shaping.reshape(Rows.gather(images, idx), Shape.of(students, b, images.shape().dim(1), images.shape().dim(2), images.shape().dim(3)));
+                        Tensor y = Shaping.reshape(Rows.gather(targets, idx), Shape.of(students, b, net.outDim()));
+                        Tensor losses = Loss.mseEach(batch.forward(theta, x), y);
+                        Tensor g = Autograd.grad(Reduce.sumAll(losses), List.of(theta), false).get(0);
+                        double[] each = losses.toDoubleArray();
+                        for (int j = 0; j < students; j++) {
+                            if (!Double.isFinite(each[j])) {
+                                throw new IllegalStateException("expert " + indices[j] + ": loss became " + each[j] + " in epoch " + epoch + " (lr too high?)");
+                            }
                         }
                         sgd.step(theta, g);
                     }
                     if (onStep != null) onStep.run();
                 }
-                System.arraycopy(theta.toFloatArray(), 0, snapshots, epoch * p, p);
+                record(batch, theta, snapshots, epoch);
             }
         }
-        return NdArray.of(snapshots, s.epochs() + 1, p);
+        List<NdArray> out = new ArrayList<>(students);
+        for (float[] t : snapshots) out.add(NdArray.of(t, s.epochs() + 1, p));
+        return out;
+    }
+
+    /** Row {@code row} of every student's trajectory from the packed parameters. */
+    private static void record(BatchedConvNet batch, Tensor theta, float[][] snapshots, int row) {
+        float[] packed = theta.toFloatArray();
+        int p = batch.net().numParams();
+        for (int j = 0; j < snapshots.length; j++) System.arraycopy(batch.unpack(packed, j), 0, snapshots[j], row * p, p);
     }
 
     /**

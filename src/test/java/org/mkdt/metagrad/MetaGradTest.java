@@ -81,11 +81,11 @@ class MetaGradTest {
         MatchingProblem p = ToyProblem.create(cpu, DType.F64, 2, 1);
         Tensor badTargets = Tensor.zeros(cpu, DType.F64, Shape.of(ToyProblem.IMAGES, 5));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
-                new MatchingProblem(p.net(), p.theta0(), p.thetaStar(), p.images(), badTargets, 0.1, p.schedule()));
+                new MatchingProblem(p.net(), p.theta0(), p.thetaStar(), p.images(), badTargets, 0.1, p.schedules()));
         assertTrue(e.getMessage().contains("(10, 5)") && e.getMessage().contains("(10, 3, 8, 8)"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () ->
-                new MatchingProblem(p.net(), p.theta0(), p.thetaStar(), p.images(), p.targets(), -0.1, p.schedule()));
+                new MatchingProblem(p.net(), p.theta0(), p.thetaStar(), p.images(), p.targets(), -0.1, p.schedules()));
         assertThrows(IllegalArgumentException.class, () ->
-                new MatchingProblem(p.net(), p.theta0(), p.thetaStar(), p.images(), p.targets(), Double.NaN, p.schedule()));
+                new MatchingProblem(p.net(), p.theta0(), p.thetaStar(), p.images(), p.targets(), Double.NaN, p.schedules()));
     }
 }

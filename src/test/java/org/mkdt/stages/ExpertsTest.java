@@ -52,6 +52,19 @@ class ExpertsTest {
     }
 
     @Test
+    void expertsTrainedAsOneBatchAreBitIdenticalToEachTrainedAlone() {
+        // 20 images in batches of 8: the last minibatch of every epoch is ragged (4 images).
+        int[] indices = {4, 1, 6};
+        List<NdArray> batched = Experts.trainBatched(NET, IMAGES, TARGETS, SETTINGS, indices, null);
+        assertEquals(indices.length, batched.size());
+        for (int j = 0; j < indices.length; j++) {
+            assertArrayEquals(Experts.train(NET, IMAGES, TARGETS, SETTINGS, indices[j]).toFloats(), batched.get(j).toFloats(),
+                    "expert " + indices[j] + " trained in a batch of " + indices.length);
+        }
+        assertFalse(Arrays.equals(batched.get(0).toFloats(), batched.get(1).toFloats()));
+    }
+
+    @Test
     void aFinishedExpertIsSkippedOnRerun() throws Exception {
         Path f = dir.resolve("expert_000.safetensors");
         String hash = Artefacts.configHash("test");
