@@ -5,6 +5,7 @@ import static org.mkdt.check.OpCase.in;
 import java.util.List;
 import org.mkdt.backend.ConvGeometry;
 import org.mkdt.check.OpCase.Domain;
+import org.mkdt.nn.BatchedConvNet;
 import org.mkdt.nn.ConvNet;
 import org.mkdt.ops.AvgPool2;
 import org.mkdt.ops.BatchNorm;
@@ -13,6 +14,7 @@ import org.mkdt.ops.Elementwise;
 import org.mkdt.ops.Gemm;
 import org.mkdt.ops.InstanceNorm;
 import org.mkdt.ops.Loss;
+import org.mkdt.ops.ReluPool2;
 import org.mkdt.ops.Reduce;
 import org.mkdt.ops.Rows;
 import org.mkdt.ops.Shaping;
@@ -47,6 +49,8 @@ public final class OpCatalog {
                 new OpCase("matmul (a^T)", List.of(in(7, 5), in(7, 3)), x -> Gemm.matmul(x.get(0), true, x.get(1), false)),
                 new OpCase("matmul (b^T)", List.of(in(5, 7), in(3, 7)), x -> Gemm.matmul(x.get(0), false, x.get(1), true)),
                 new OpCase("matmul (a^T b^T)", List.of(in(7, 5), in(3, 7)), x -> Gemm.matmul(x.get(0), true, x.get(1), true)),
+                new OpCase("matmul (batched)", List.of(in(3, 5, 7), in(3, 7, 4)), x -> Gemm.matmul(x.get(0), false, x.get(1), false)),
+                new OpCase("matmul (batched, a^T b^T)", List.of(in(2, 7, 5), in(2, 4, 7)), x -> Gemm.matmul(x.get(0), true, x.get(1), true)),
                 new OpCase("linear", List.of(in(5, 7), in(3, 7), in(3)), x -> Gemm.linear(x.get(0), x.get(1), x.get(2))),
                 new OpCase("conv2d", List.of(in(2, 3, 5, 7), in(4, 3, 3, 3), in(4)), x -> Conv2d.conv2d(x.get(0), x.get(1), x.get(2))),
                 new OpCase("conv2dDataGrad", List.of(in(2, 4, 5, 7), in(4, 3, 3, 3)), x -> Conv2d.dataGrad(x.get(0), x.get(1))),
@@ -59,21 +63,37 @@ public final class OpCatalog {
                         x -> Conv2d.dataGrad(x.get(0), x.get(1), new ConvGeometry(2, 1), 7, 6)),
                 new OpCase("conv2dWeightGrad (stride 2)", List.of(in(2, 3, 7, 6), in(2, 4, 4, 3)),
                         x -> Conv2d.weightGrad(x.get(0), x.get(1), new ConvGeometry(2, 1), 3, 3)),
+                new OpCase("conv2d (batched students)", List.of(in(2, 2, 3, 5, 7), in(2, 4, 3, 3, 3), in(2, 4)),
+                        x -> Conv2d.conv2d(x.get(0), x.get(1), x.get(2))),
+                new OpCase("conv2dDataGrad (batched students)", List.of(in(2, 2, 4, 5, 7), in(2, 4, 3, 3, 3)), x -> Conv2d.dataGrad(x.get(0), x.get(1))),
+                new OpCase("conv2dWeightGrad (batched students)", List.of(in(2, 2, 3, 5, 7), in(2, 2, 4, 5, 7)), x -> Conv2d.weightGrad(x.get(0), x.get(1))),
                 new OpCase("avgPool2", List.of(in(2, 3, 6, 10)), x -> AvgPool2.avgPool2(x.get(0))),
                 new OpCase("avgPool2Grad", List.of(in(2, 3, 3, 5)), x -> AvgPool2.avgPool2Grad(x.get(0))),
+                new OpCase("reluPool2 (fused)", List.of(in(Domain.AWAY_FROM_ZERO, 2, 3, 6, 10)), x -> ReluPool2.reluPool2(x.get(0))),
                 new OpCase("gather", List.of(in(7, 5)), x -> Rows.gather(x.get(0), new int[] {3, 0, 3, 6, 2})),
                 new OpCase("scatterAdd", List.of(in(5, 3)), x -> Rows.scatterAdd(x.get(0), new int[] {1, 4, 1, 0, 2}, 6)),
                 new OpCase("instanceNorm", List.of(in(2, 3, 5, 7)), x -> InstanceNorm.normalize(x.get(0), InstanceNorm.EPS)),
                 new OpCase("instanceNorm (affine)", List.of(in(2, 3, 5, 7), in(3), in(3)),
+                        x -> InstanceNorm.instanceNorm(x.get(0), x.get(1), x.get(2), InstanceNorm.EPS)),
+                new OpCase("instanceNorm (affine, batched students)", List.of(in(2, 2, 3, 5, 7), in(2, 3), in(2, 3)),
                         x -> InstanceNorm.instanceNorm(x.get(0), x.get(1), x.get(2), InstanceNorm.EPS)),
                 new OpCase("batchNorm (train, N C H W)", List.of(in(3, 4, 3, 5), in(4), in(4)),
                         x -> BatchNorm.train(x.get(0), x.get(1), x.get(2), null)),
                 new OpCase("batchNorm (train, N C)", List.of(in(6, 5), in(5), in(5)), x -> BatchNorm.train(x.get(0), x.get(1), x.get(2), null)),
                 new OpCase("global average pool", List.of(in(2, 3, 5, 7)), x -> Reduce.mean(x.get(0), false, 2, 3)),
                 new OpCase("mse", List.of(in(3, 7), in(3, 7)), x -> Loss.mse(x.get(0), x.get(1))),
+                new OpCase("mseEach (per student)", List.of(in(3, 4, 5), in(3, 4, 5)), x -> Loss.mseEach(x.get(0), x.get(1))),
                 new OpCase("barlowTwins", List.of(in(6, 5), in(6, 5)), x -> Loss.barlowTwins(x.get(0), x.get(1), 0.2)),
                 new OpCase("crossEntropy", List.of(in(5, 7)), x -> Loss.crossEntropy(x.get(0), new int[] {0, 6, 3, 3, 1})),
-                student());
+                student(),
+                batchedStudents());
+    }
+
+    /** Two such students as one batch: the packed parameters of both and each one's images vary. */
+    private static OpCase batchedStudents() {
+        BatchedConvNet batch = new BatchedConvNet(new ConvNet(3, 8, 5, 2, 3), 2);
+        return new OpCase("batched students (theta, x)", List.of(in(batch.layout().size()), in(2, 2, 3, 8, 8)),
+                x -> batch.forward(x.get(0), x.get(1)));
     }
 
     /** The student (depth 2, width 5, 8x8 inputs, 3 outputs): theta and the images both vary. */

@@ -43,10 +43,15 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--stop-after", paramLabel = "N", description = "Stop after N iterations in this invocation, writing a checkpoint (time-boxed runs; --resume continues).")
     Integer stopAfter;
 
+    @Option(names = "--segments", paramLabel = "S", defaultValue = "1",
+            description = "Trajectory segments per iteration, unrolled together as one batch of students; their gradients are averaged (default: ${DEFAULT-VALUE}).")
+    int segments;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         if (stopAfter != null && stopAfter < 1) throw new IllegalArgumentException("--stop-after must be at least 1, got " + stopAfter);
+        if (segments < 1 || segments > 1024) throw new IllegalArgumentException("--segments must be in 1..1024, got " + segments);
         RunConfig c = options.load();
         Devices.Selection device = RunOptions.backend(c);
         RunDir run = RunDir.open(options.runsDir, c, device.backend().name());
@@ -69,6 +74,10 @@ public final class DistillCommand implements Callable<Integer> {
             if (!run.configHash().equals(cp.metadata().get("config_sha256"))) {
                 throw new IllegalArgumentException(run.checkpointFile() + ": made with a different configuration; --resume needs the same one");
             }
+            String made = cp.metadata().getOrDefault("segments", "1");
+            if (!made.equals(Integer.toString(segments))) {
+                throw new IllegalArgumentException(run.checkpointFile() + ": made with --segments " + made + "; --resume needs the same (got " + segments + ")");
+            }
             String src = run.checkpointFile().toString();
             state = new Distill.State(cp.images().toTensor(backend, DType.F32, src), cp.targets().toTensor(backend, DType.F32, src),
                     cp.vImages().toTensor(backend, DType.F32, src), cp.vTargets().toTensor(backend, DType.F32, src), cp.alpha(), cp.vAlpha(), cp.iteration());
@@ -78,11 +87,11 @@ public final class DistillCommand implements Callable<Integer> {
             if (resume) throw new IllegalArgumentException(run.checkpointFile() + ": no checkpoint to resume");
             String src = run.initFile().toString();
             state = Distill.State.initial(init.images().toTensor(backend, DType.F32, src), init.targets().toTensor(backend, DType.F32, src), d.alphaInit());
-            checkpoint(run, state, init); // iteration 0: a divergence at iteration 1 still leaves a good checkpoint
+            checkpoint(run, state, init, segments); // iteration 0: a divergence at iteration 1 still leaves a good checkpoint
         }
 
         Distill.Settings s = new Distill.Settings(d.iterations(), d.synSteps(), d.expertEpochs(), d.maxStartEpoch(), d.batchSyn(),
-                d.lrImg(), d.lrY(), d.lrLr(), c.seed());
+                d.lrImg(), d.lrY(), d.lrLr(), c.seed(), segments);
         int done = 0, lastCheckpoint = state.iteration;
         long t0 = System.nanoTime();
         try (Progress progress = Progress.of("distill", d.iterations() - state.iteration, out)) {
@@ -98,8 +107,8 @@ public final class DistillCommand implements Callable<Integer> {
                 done++;
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("iteration", it.index());
-                m.put("expert", it.expert());
-                m.put("start_epoch", it.startEpoch());
+                m.put("expert", segments == 1 ? it.expert() : it.experts());
+                m.put("start_epoch", segments == 1 ? it.startEpoch() : it.startEpochs());
                 m.put("loss", it.loss());
                 m.put("alpha", it.alpha());
                 m.put("seconds", (System.nanoTime() - ti) / 1e9);
@@ -108,7 +117,7 @@ public final class DistillCommand implements Callable<Integer> {
                 progress.step();
                 boolean last = state.iteration == d.iterations() || (stopAfter != null && done == stopAfter);
                 if (state.iteration % d.checkpointEvery() == 0 || last) {
-                    checkpoint(run, state, init);
+                    checkpoint(run, state, init, segments);
                     lastCheckpoint = state.iteration;
                     out.printf("distill: iteration %d/%d, matching loss %.4f, lr %.5f, checkpoint written%n", it.index(), d.iterations(), it.loss(), it.alpha());
                     out.flush();
@@ -140,12 +149,12 @@ public final class DistillCommand implements Callable<Integer> {
     }
 
     /** The checkpoint, the distilled set and both pictures, each written atomically. */
-    private static void checkpoint(RunDir run, Distill.State st, Artefacts.DistilledSet init) throws IOException {
+    private static void checkpoint(RunDir run, Distill.State st, Artefacts.DistilledSet init, int segments) throws IOException {
         Files.createDirectories(run.distillDir());
         NdArray images = NdArray.of(st.images), targets = NdArray.of(st.targets);
         double[] losses = st.losses.stream().mapToDouble(Double::doubleValue).toArray();
         Artefacts.writeCheckpoint(run.checkpointFile(), new Artefacts.Checkpoint(images, targets, NdArray.of(st.vImages), NdArray.of(st.vTargets),
-                st.alpha, st.vAlpha, st.iteration, losses, Map.of()), run.configHash());
+                st.alpha, st.vAlpha, st.iteration, losses, Map.of("segments", Integer.toString(segments))), run.configHash());
         Artefacts.writeDistilledSet(run.distilledFile(), images, targets, st.alpha, init.normalization(), run.configHash());
         AtomicFile.write(run.distillDir().resolve("images.png"), Pictures.imageGrid(images, init.normalization(), 100));
         AtomicFile.write(run.distillDir().resolve("loss.png"), Pictures.lossPlot(losses));

@@ -196,7 +196,9 @@ public final class Artefacts {
         t.put("alpha", NdArray.of(new double[] {c.alpha(), c.vAlpha()}, 2));
         t.put("iteration", NdArray.of(new long[] {c.iteration()}, 1));
         t.put("losses", NdArray.of(c.losses(), c.losses().length));
-        SafeTensors.write(file, t, metadata(Kind.DISTILL_CHECKPOINT, configHash));
+        Map<String, String> m = new LinkedHashMap<>(c.metadata()); // the caller's keys (e.g. "segments"), then ours
+        m.putAll(metadata(Kind.DISTILL_CHECKPOINT, configHash));
+        SafeTensors.write(file, t, m);
     }
 
     /** Reads a checkpoint; shapes that do not pair up, non-finite values or a non-positive lr are errors naming the file. */

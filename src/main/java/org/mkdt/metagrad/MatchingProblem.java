@@ -1,5 +1,6 @@
 package org.mkdt.metagrad;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.mkdt.nn.BatchedConvNet;
 import org.mkdt.nn.ConvNet;
@@ -65,6 +66,28 @@ public record MatchingProblem(ConvNet net, Tensor theta0, Tensor thetaStar, Tens
     /** One segment. */
     public MatchingProblem(ConvNet net, Tensor theta0, Tensor thetaStar, Tensor images, Tensor targets, double alpha, MinibatchSchedule schedule) {
         this(net, theta0, thetaStar, images, targets, alpha, List.of(schedule));
+    }
+
+    /**
+     * S single segments (same network, images, targets and alpha; each its own snapshots and
+     * schedule) as one problem whose loss is their mean; one segment is returned as it is.
+     */
+    public static MatchingProblem ofSegments(List<MatchingProblem> singles) {
+        if (singles.isEmpty()) throw new IllegalArgumentException("matching: needs at least one segment");
+        MatchingProblem first = singles.get(0);
+        if (singles.size() == 1) return first;
+        List<Tensor> theta0s = new ArrayList<>(), thetaStars = new ArrayList<>();
+        List<MinibatchSchedule> schedules = new ArrayList<>();
+        for (MatchingProblem p : singles) {
+            if (p.segments() != 1 || p.net() != first.net() || p.images() != first.images() || p.targets() != first.targets() || p.alpha() != first.alpha()) {
+                throw new IllegalArgumentException("matching: segments must be single and share the network, images, targets and alpha");
+            }
+            theta0s.add(p.theta0());
+            thetaStars.add(p.thetaStar());
+            schedules.add(p.schedules().get(0));
+        }
+        BatchedConvNet students = new BatchedConvNet(first.net(), singles.size());
+        return new MatchingProblem(first.net(), students.pack(theta0s), students.pack(thetaStars), first.images(), first.targets(), first.alpha(), schedules);
     }
 
     public int steps() {

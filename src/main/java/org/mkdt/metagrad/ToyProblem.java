@@ -39,6 +39,23 @@ public final class ToyProblem {
         return new MatchingProblem(net, theta0, thetaStar, images, targets, 0.02, MinibatchSchedule.random(IMAGES, BATCH, steps, seed + 2));
     }
 
+    /**
+     * {@code count} single segments on one shared synthetic set (the images and targets of
+     * {@code create(.., seed)}), each with its own start, expert end point and minibatch order:
+     * what {@link MatchingProblem#ofSegments} batches.
+     */
+    public static List<MatchingProblem> segments(Backend backend, DType dtype, int steps, long seed, int count) {
+        MatchingProblem base = create(backend, dtype, steps, seed);
+        java.util.ArrayList<MatchingProblem> out = new java.util.ArrayList<>(count);
+        for (int j = 0; j < count; j++) {
+            Tensor theta0 = base.net().initialParams(backend, dtype, seed + 100 + j);
+            Tensor thetaStar = expert(base.net(), theta0, base.images(), base.targets(), seed + 200 + j);
+            out.add(new MatchingProblem(base.net(), theta0, thetaStar, base.images(), base.targets(), base.alpha(),
+                    MinibatchSchedule.random(IMAGES, BATCH, steps, seed + 300 + j)));
+        }
+        return out;
+    }
+
     private static Tensor expert(ConvNet net, Tensor theta0, Tensor images, Tensor targets, long seed) {
         MinibatchSchedule schedule = MinibatchSchedule.random(IMAGES, BATCH, 8, seed);
         MatchingProblem shape = new MatchingProblem(net, theta0, theta0, images, targets, 0.05, schedule);

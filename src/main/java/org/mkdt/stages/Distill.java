@@ -33,8 +33,18 @@ public final class Distill {
 
     private Distill() {}
 
+    /** @param segments trajectory segments per iteration, unrolled together; their gradients are averaged */
     public record Settings(int iterations, int synSteps, int expertEpochs, int maxStartEpoch, int batchSyn,
-                           double lrImg, double lrY, double lrLr, long seed) {}
+                           double lrImg, double lrY, double lrLr, long seed, int segments) {
+        public Settings {
+            if (segments < 1) throw new IllegalArgumentException("distill: --segments must be at least 1, got " + segments);
+        }
+
+        /** One segment per iteration, as the reference implementation does. */
+        public Settings(int iterations, int synSteps, int expertEpochs, int maxStartEpoch, int batchSyn, double lrImg, double lrY, double lrLr, long seed) {
+            this(iterations, synSteps, expertEpochs, maxStartEpoch, batchSyn, lrImg, lrY, lrLr, seed, 1);
+        }
+    }
 
     /** Where expert snapshots come from: row {@code epoch} of expert {@code expert}'s trajectory, (P). */
     public interface Snapshots {
@@ -74,8 +84,16 @@ public final class Distill {
         }
     }
 
-    /** What one iteration did. */
-    public record Iteration(int index, int expert, int startEpoch, double loss, double alpha, long peakBytes) {}
+    /** What one iteration did; expert and startEpoch are the first segment's (experts and startEpochs list all). */
+    public record Iteration(int index, int[] experts, int[] startEpochs, double loss, double alpha, long peakBytes) {
+        public int expert() {
+            return experts[0];
+        }
+
+        public int startEpoch() {
+            return startEpochs[0];
+        }
+    }
 
     /** A stop the run cannot continue past: NaN or Inf, or a learning rate that is no longer positive. */
     public static final class Diverged extends RuntimeException {
@@ -94,15 +112,21 @@ public final class Distill {
     public static Iteration iterate(ConvNet net, State state, Snapshots experts, Settings s) {
         int index = state.iteration + 1;
         UniformRandomProvider rng = RandomSource.XO_RO_SHI_RO_128_PP.create(Seeds.of(s.seed(), index, TAG));
-        int expert = rng.nextInt(experts.experts());
-        int start = rng.nextInt(s.maxStartEpoch());
         int m = state.images.shape().dim(0);
-        MinibatchSchedule schedule = MinibatchSchedule.random(m, Math.min(s.batchSyn(), m), s.synSteps(), rng.nextLong());
+        int segments = s.segments();
+        int[] expert = new int[segments], start = new int[segments];
+        List<MatchingProblem> singles = new ArrayList<>(segments);
         try (Scope scope = Scope.open()) {
-            Tensor theta0 = experts.snapshot(expert, start), thetaStar = experts.snapshot(expert, start + s.expertEpochs());
-            MatchingProblem p = new MatchingProblem(net, theta0, thetaStar, state.images, state.targets, state.alpha, schedule);
+            for (int j = 0; j < segments; j++) { // segment j draws what a single segment draws, in turn
+                expert[j] = rng.nextInt(experts.experts());
+                start[j] = rng.nextInt(s.maxStartEpoch());
+                MinibatchSchedule schedule = MinibatchSchedule.random(m, Math.min(s.batchSyn(), m), s.synSteps(), rng.nextLong());
+                singles.add(new MatchingProblem(net, experts.snapshot(expert[j], start[j]), experts.snapshot(expert[j], start[j] + s.expertEpochs()),
+                        state.images, state.targets, state.alpha, schedule));
+            }
+            MatchingProblem p = MatchingProblem.ofSegments(singles);
             MetaGradResult r = new RecomputeMetaGrad().compute(p);
-            String where = "iteration " + index + " (expert " + expert + ", start epoch " + start + ")";
+            String where = "iteration " + index + " (expert " + list(expert) + ", start epoch " + list(start) + ")";
             if (!Double.isFinite(r.loss())) throw new Diverged(where + ": the matching loss is " + r.loss());
             if (!Double.isFinite(r.dAlpha())) throw new Diverged(where + ": the learning rate's gradient is " + r.dAlpha());
             requireFinite(r.dImages(), where, "the images' gradient");
@@ -124,6 +148,11 @@ public final class Distill {
             state.losses.add(r.loss());
             return new Iteration(index, expert, start, r.loss(), alpha, r.peakBytes());
         }
+    }
+
+    /** "3" or "3, 0, 7". */
+    private static String list(int[] v) {
+        return java.util.Arrays.stream(v).mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(", "));
     }
 
     private static void requireFinite(Tensor t, String where, String what) {

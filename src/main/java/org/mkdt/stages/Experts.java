@@ -145,15 +145,27 @@ public final class Experts {
 
     /** As above, with a per-step callback. */
     public static boolean trainTo(Path file, ConvNet net, Tensor images, Tensor targets, Settings s, int index, String configHash, Runnable onStep) throws IOException {
-        if (Files.exists(file)) {
-            try {
-                Artefacts.Trajectory t = Artefacts.readTrajectory(file, net.layout());
-                if (t.snapshots().shape()[0] == s.epochs() + 1 && configHash.equals(t.metadata().get("config_sha256"))) return false;
-            } catch (BadFileException unreadable) {
-                // An unreadable or foreign file is replaced (atomically) by a fresh run.
-            }
-        }
-        Artefacts.writeTrajectory(file, train(net, images, targets, s, index, onStep), net.layout(), configHash);
+        if (finished(file, net, s, configHash)) return false;
+        trainBatchedTo(List.of(file), net, images, targets, s, new int[] {index}, configHash, onStep);
         return true;
+    }
+
+    /** Whether {@code file} holds a valid trajectory of this student, with this many epochs, made under this configuration. */
+    public static boolean finished(Path file, ConvNet net, Settings s, String configHash) {
+        if (!Files.exists(file)) return false;
+        try {
+            Artefacts.Trajectory t = Artefacts.readTrajectory(file, net.layout());
+            return t.snapshots().shape()[0] == s.epochs() + 1 && configHash.equals(t.metadata().get("config_sha256"));
+        } catch (BadFileException unreadable) {
+            return false; // an unreadable or foreign file is replaced (atomically) by a fresh run
+        }
+    }
+
+    /** Trains the experts {@code indices} as one batch ({@link #trainBatched}), writing expert indices[j] to files[j], each atomically. */
+    public static void trainBatchedTo(List<Path> files, ConvNet net, Tensor images, Tensor targets, Settings s, int[] indices, String configHash,
+            Runnable onStep) throws IOException {
+        if (files.size() != indices.length) throw new IllegalArgumentException("experts: " + files.size() + " files for " + indices.length + " experts");
+        List<NdArray> trajectories = trainBatched(net, images, targets, s, indices, onStep);
+        for (int j = 0; j < indices.length; j++) Artefacts.writeTrajectory(files.get(j), trajectories.get(j), net.layout(), configHash);
     }
 }

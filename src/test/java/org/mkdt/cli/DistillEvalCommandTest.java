@@ -2,6 +2,7 @@ package org.mkdt.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -87,6 +88,26 @@ class DistillEvalCommandTest {
         assertTrue(Files.readString(straight.resolve("eval/report.html")).contains("data:image/png;base64,"));
         assertTrue(Files.size(straight.resolve("eval/results.png")) > 1000);
         assertTrue(Files.readString(straight.resolve("eval/results.md")).startsWith("| pre-training set |"));
+    }
+
+    @Test
+    void segmentsRunAsOneBatchAndAResumeMustKeepTheirNumber() throws Exception {
+        Path data = TinyData.imageFolder(dir.resolve("data")), reps = reps();
+        Path one = prepare(dir.resolve("s1"), data, reps), two = prepare(dir.resolve("s2"), data, reps);
+        // A gentler image lr: with lrImg 100 this tiny problem diverges (a genuine dAlpha of 1e6 by iteration 3).
+        StagesCommandTest.ok(run(args("distill", dir.resolve("s1"), data, reps, "--stop-after", "2", "--set", "distill.lrImg=1")));
+        CliRun d = run(args("distill", dir.resolve("s2"), data, reps, "--segments", "2", "--stop-after", "2", "--set", "distill.lrImg=1"));
+        StagesCommandTest.ok(d);
+        assertTrue(Files.readString(two.resolve("metrics.jsonl")).contains("\"expert\":["), "per-segment experts in the metrics");
+        assertFalse(java.util.Arrays.equals(Artefacts.readCheckpoint(one.resolve("distill/checkpoint.safetensors")).images().toFloats(),
+                Artefacts.readCheckpoint(two.resolve("distill/checkpoint.safetensors")).images().toFloats()), "two segments move the images differently");
+        CliRun mismatch = run(args("distill", dir.resolve("s2"), data, reps, "--resume", "--set", "distill.lrImg=1"));
+        assertEquals(1, mismatch.code());
+        assertTrue(mismatch.err().strip().endsWith("made with --segments 2; --resume needs the same (got 1)"), mismatch.err());
+        StagesCommandTest.ok(run(args("distill", dir.resolve("s2"), data, reps, "--resume", "--segments", "2", "--set", "distill.lrImg=1")));
+        assertEquals(4, Artefacts.readCheckpoint(two.resolve("distill/checkpoint.safetensors")).iteration());
+        CliRun bad = run(args("distill", dir.resolve("s2"), data, reps, "--segments", "0"));
+        assertEquals("mkdt: error: --segments must be in 1..1024, got 0", bad.err().strip());
     }
 
     @Test

@@ -70,6 +70,17 @@ class StagesCommandTest {
         }
         CliRun again = CliRun.of(args("experts", single, data, "--set", imported).toArray(String[]::new));
         assertTrue(again.out().contains("0 trained, 3 kept"), again.out());
+
+        // Trained as batches of students (2 + 1): the same files again, bit for bit.
+        Path batched = dir.resolve("batched");
+        ok(CliRun.of(args("teacher", batched, data, "--set", imported).toArray(String[]::new)));
+        CliRun b = CliRun.of(args("experts", batched, data, "--set", imported, "--batch-students", "2").toArray(String[]::new));
+        ok(b);
+        assertTrue(b.out().contains("experts 1..2/3 (one batch of 2): trained") && b.out().contains("3 trained, 0 kept"), b.out());
+        for (int i = 0; i < 3; i++) {
+            String f = String.format("tiny/experts/expert_%03d.safetensors", i);
+            assertArrayEquals(Files.readAllBytes(single.resolve(f)), Files.readAllBytes(batched.resolve(f)), f);
+        }
     }
 
     @Test
@@ -87,6 +98,8 @@ class StagesCommandTest {
         CliRun r = CliRun.of("experts", "--runs-dir", dir.toString(), "--set", "experts.count=zero");
         assertEquals(1, r.code());
         assertTrue(r.err().strip().startsWith("mkdt: error: config: experts.count: wrong type"), r.err());
+        CliRun bs = CliRun.of("experts", "--runs-dir", dir.toString(), "--batch-students", "0");
+        assertEquals("mkdt: error: --batch-students must be in 1..1024, got 0", bs.err().strip());
         CliRun s = CliRun.of("experts", "--runs-dir", dir.toString(), "--shard", "3/2");
         assertEquals("mkdt: error: --shard: need 0 <= i < n, got 3/2", s.err().strip());
         if (!org.mkdt.backend.cuda.CudaDevice.open().available()) {
