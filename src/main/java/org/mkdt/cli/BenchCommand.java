@@ -10,6 +10,7 @@ import org.mkdt.backend.Devices;
 import org.mkdt.backend.cpu.CpuBackend;
 import org.mkdt.backend.cuda.CudaBackend;
 import org.mkdt.backend.cpu.Parallel;
+import org.mkdt.bench.ExpertStepBench;
 import org.mkdt.bench.GemmBench;
 import org.mkdt.bench.MetaGradBench;
 import org.mkdt.metagrad.MetaGradResult;
@@ -27,7 +28,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * work, same JSON fields, median of repeats). JMH in src/jmh/ measures the same two things
  * carefully.
  */
-@Command(name = "bench", description = "Quick benchmarks: cpu (SGEMM, student step), metagrad (one distillation iteration).")
+@Command(name = "bench", description = "Quick benchmarks: cpu (SGEMM, student step), metagrad (one distillation iteration), experts (expert training images/s).")
 public final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -53,10 +54,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", description = "Untimed student steps first; the JIT needs about 5 to settle (default: ${DEFAULT-VALUE}).")
     int warmup = 6;
 
-    @Option(names = "--device", description = "metagrad: cpu, cuda or auto (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--device", description = "metagrad, experts: cpu, cuda or auto (default: ${DEFAULT-VALUE}).")
     String device = "cpu";
 
-    @Option(names = "--steps", description = "metagrad: unrolled steps N (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", description = "metagrad: unrolled steps N; experts: SGD steps per timed repeat (default: ${DEFAULT-VALUE}).")
     int steps = 40;
 
     @Option(names = "--images", description = "metagrad: synthetic images (default: ${DEFAULT-VALUE}).")
@@ -65,11 +66,18 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--iterations", description = "metagrad: timed iterations (default: ${DEFAULT-VALUE}).")
     int iterations = 1;
 
-    enum Which { cpu, metagrad }
+    @Option(names = "--segments", description = "metagrad: trajectory segments per iteration, unrolled as one batch (default: ${DEFAULT-VALUE}).")
+    int segments = 1;
+
+    @Option(names = "--batch-students", description = "experts: students trained at once (default: ${DEFAULT-VALUE}).")
+    int batchStudents = 1;
+
+    enum Which { cpu, metagrad, experts }
 
     @Override
     public Integer call() throws Exception {
         if (which == Which.metagrad) return metagrad();
+        if (which == Which.experts) return experts();
         PrintWriter out = spec.commandLine().getOut();
         for (int n : sizes) {
             checkRange("--sizes", n, 1, 8192);
@@ -119,18 +127,16 @@ public final class BenchCommand implements Callable<Integer> {
         checkRange("--batch", batch, 1, 4096);
         checkRange("--width", width, 1, 1024);
         checkRange("--iterations", iterations, 1, 100);
+        checkRange("--segments", segments, 1, 1024);
         ObjectMapper mapper = new ObjectMapper();
-        org.mkdt.backend.Backend backend = Devices.select(device).backend();
+        org.mkdt.backend.Backend backend = backend();
         boolean cuda = backend instanceof CudaBackend;
-        // The CPU gets its own instance so its memory figures count this benchmark only.
-        if (!cuda) backend = new CpuBackend();
-        String engine = cuda ? "mkdt-cuda-" + ((CudaBackend) backend).device().name().replace(' ', '_')
-                : "mkdt-cpu-java" + Runtime.version().feature() + "-threads" + Parallel.threads();
-        MetaGradBench bench = new MetaGradBench(backend, steps, batch, images, width, 512, 1);
+        String engine = engine(backend);
+        MetaGradBench bench = new MetaGradBench(backend, steps, batch, images, width, 512, 1, segments);
         RecomputeMetaGrad impl = new RecomputeMetaGrad();
         if (!json) {
-            out.printf("Meta-gradient (recompute), %s: N = %d, batch %d, %d images 3x32x32, width %d, D = 512, float32%n",
-                    cuda ? "CUDA, " + ((CudaBackend) backend).device().name() : "CPU, " + Parallel.threads() + " threads", steps, batch, images, width);
+            out.printf("Meta-gradient (recompute), %s: N = %d, batch %d, %d images 3x32x32, width %d, D = 512, %d segment(s), float32%n",
+                    where(backend), steps, batch, images, width, segments);
             out.flush();
         }
         long[] peak = new long[1];
@@ -149,7 +155,9 @@ public final class BenchCommand implements Callable<Integer> {
         m.put("batch", batch);
         m.put("images", images);
         m.put("width", width);
+        m.put("segments", segments);
         m.put("seconds_median", s.median());
+        m.put("seconds_per_segment", s.median() / segments);
         m.put("seconds_min", s.min());
         m.put("iterations", s.repeats());
         m.put("peak_bytes_above_inputs", peak[0]);
@@ -158,6 +166,55 @@ public final class BenchCommand implements Callable<Integer> {
         emit(out, mapper, m, String.format("%.1f s per iteration (median of %d; includes JIT warm-up when 1), peak %,d bytes above the %,d bytes of inputs",
                 s.median(), s.repeats(), peak[0], bench.inputBytes()));
         return 0;
+    }
+
+    /** Expert training throughput: S students at once, full SGD steps (forward, backward, update) on batch-B minibatches. */
+    private int experts() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        checkRange("--batch-students", batchStudents, 1, 1024);
+        checkRange("--batch", batch, 1, 4096);
+        checkRange("--width", width, 1, 1024);
+        checkRange("--steps", steps, 1, 10_000);
+        checkRange("--reps", reps, 1, 1000);
+        checkRange("--warmup", warmup, 0, 1000);
+        org.mkdt.backend.Backend backend = backend();
+        if (!json) {
+            out.printf("Expert training, %s: %d student(s) at once, batch %d each, width %d, D = 512, %d SGD steps per repeat, float32%n",
+                    where(backend), batchStudents, batch, width, steps);
+            out.flush();
+        }
+        ExpertStepBench bench = new ExpertStepBench(backend, batchStudents, batch, width, 512);
+        Timing.Stats s = Timing.measure(warmup, reps, () -> bench.run(steps));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("what", "expert_steps");
+        m.put("engine", engine(backend));
+        m.put("batch_students", batchStudents);
+        m.put("batch", batch);
+        m.put("steps", steps);
+        m.put("width", width);
+        m.put("images_per_second", bench.images(steps) / s.median());
+        m.put("seconds_median", s.median());
+        m.put("seconds_min", s.min());
+        m.put("seconds_max", s.max());
+        if (backend instanceof CudaBackend cuda) m.put("device_peak_reserved_bytes", cuda.peakReservedBytes());
+        emit(out, new ObjectMapper(), m, String.format("%.1f images/s (%d students x batch %d x %d steps in %.3f s, median of %d)",
+                bench.images(steps) / s.median(), batchStudents, batch, steps, s.median(), s.repeats()));
+        return 0;
+    }
+
+    /** The --device backend; the CPU gets its own instance so its memory figures count this benchmark only. */
+    private org.mkdt.backend.Backend backend() {
+        org.mkdt.backend.Backend b = Devices.select(device).backend();
+        return b instanceof CudaBackend ? b : new CpuBackend();
+    }
+
+    private static String engine(org.mkdt.backend.Backend b) {
+        return b instanceof CudaBackend cuda ? "mkdt-cuda-" + cuda.device().name().replace(' ', '_')
+                : "mkdt-cpu-java" + Runtime.version().feature() + "-threads" + Parallel.threads();
+    }
+
+    private static String where(org.mkdt.backend.Backend b) {
+        return b instanceof CudaBackend cuda ? "CUDA, " + cuda.device().name() : "CPU, " + Parallel.threads() + " threads";
     }
 
     /** Rejects an option value outside [lo, hi] with a message naming the option. */

@@ -9,6 +9,7 @@ import org.apache.commons.rng.UniformRandomProvider;
 import org.apache.commons.rng.sampling.PermutationSampler;
 import org.apache.commons.rng.simple.RandomSource;
 import org.mkdt.autograd.Autograd;
+import org.mkdt.backend.BinaryOp;
 import org.mkdt.data.Artefacts;
 import org.mkdt.io.BadFileException;
 import org.mkdt.io.NdArray;
@@ -99,6 +100,9 @@ public final class Experts {
             for (int j = 0; j < students; j++) order[j] = PermutationSampler.natural(n);
             for (int epoch = 1; epoch <= s.epochs(); epoch++) {
                 for (int j = 0; j < students; j++) PermutationSampler.shuffle(rngs[j], order[j]);
+                // Each student's losses summed over the epoch, on the device: a NaN or Inf in any
+                // step stays in the sum, so one check per epoch replaces a host round trip per step.
+                Tensor epochLoss = Tensor.zeros(images.backend(), DType.F32, Shape.of(students));
                 for (int start = 0; start < n; start += s.batch()) {
                     int b = Math.min(n, start + s.batch()) - start;
                     int[] idx = new int[students * b]; // student j's minibatch is rows [j*b, (j+1)*b)
@@ -108,16 +112,18 @@ public final class Experts {
                         Tensor y = Shaping.reshape(Rows.gather(targets, idx), Shape.of(students, b, net.outDim()));
                         Tensor losses = Loss.mseEach(batch.forward(theta, x), y);
                         Tensor g = Autograd.grad(Reduce.sumAll(losses), List.of(theta), false).get(0);
-                        double[] each = losses.toDoubleArray();
-                        for (int j = 0; j < students; j++) {
-                            if (!Double.isFinite(each[j])) {
-                                throw new IllegalStateException("expert " + indices[j] + ": loss became " + each[j] + " in epoch " + epoch + " (lr too high?)");
-                            }
-                        }
+                        images.backend().binary(BinaryOp.ADD, epochLoss, losses.detach(), epochLoss);
                         sgd.step(theta, g);
                     }
                     if (onStep != null) onStep.run();
                 }
+                double[] each = epochLoss.toDoubleArray();
+                for (int j = 0; j < students; j++) {
+                    if (!Double.isFinite(each[j])) {
+                        throw new IllegalStateException("expert " + indices[j] + ": the loss became " + each[j] + " in epoch " + epoch + " (lr too high?)");
+                    }
+                }
+                epochLoss.storage().release();
                 record(batch, theta, snapshots, epoch);
             }
         }

@@ -42,5 +42,22 @@ class CheckCommandTest {
         CliRun b = CliRun.of("bench", "cpu", "--batch", "0");
         assertEquals(1, b.code());
         assertEquals("mkdt: error: --batch: 0 is outside 1..4096", b.err().strip());
+        CliRun e = CliRun.of("bench", "experts", "--batch-students", "0");
+        assertEquals("mkdt: error: --batch-students: 0 is outside 1..1024", e.err().strip());
+    }
+
+    @Test
+    void benchExpertsAndSegmentedMetagradRunAtATinySize() throws Exception {
+        CliRun e = CliRun.of("bench", "experts", "--batch-students", "2", "--batch", "4", "--width", "4", "--steps", "2", "--reps", "1", "--warmup", "0", "--json");
+        assertEquals(0, e.code(), e.err());
+        var m = new com.fasterxml.jackson.databind.ObjectMapper().readTree(e.out().strip().lines().reduce((a, b2) -> b2).orElseThrow());
+        assertEquals("expert_steps", m.get("what").asText());
+        assertEquals(2, m.get("batch_students").asInt());
+        assertTrue(m.get("images_per_second").asDouble() > 0);
+        CliRun g = CliRun.of("bench", "metagrad", "--segments", "2", "--steps", "2", "--batch", "4", "--images", "6", "--width", "4", "--json");
+        assertEquals(0, g.code(), g.err());
+        var r = new com.fasterxml.jackson.databind.ObjectMapper().readTree(g.out().strip().lines().reduce((a, b2) -> b2).orElseThrow());
+        assertEquals(2, r.get("segments").asInt());
+        assertEquals(r.get("seconds_median").asDouble() / 2, r.get("seconds_per_segment").asDouble(), 1e-12);
     }
 }

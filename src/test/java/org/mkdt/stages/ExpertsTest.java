@@ -65,6 +65,14 @@ class ExpertsTest {
     }
 
     @Test
+    void aDivergingExpertIsNamedWithItsEpoch() {
+        Experts.Settings wild = new Experts.Settings(3, 8, 1e12, 0.9, 1e-4, 7);
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> Experts.trainBatched(NET, IMAGES, TARGETS, wild, new int[] {5, 2}, null));
+        assertTrue(e.getMessage().matches("expert [52]: the loss became (NaN|Infinity) in epoch 1 \\(lr too high\\?\\)"), e.getMessage());
+    }
+
+    @Test
     void aFinishedExpertIsSkippedOnRerun() throws Exception {
         Path f = dir.resolve("expert_000.safetensors");
         String hash = Artefacts.configHash("test");
