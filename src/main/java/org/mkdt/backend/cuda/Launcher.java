@@ -26,6 +26,8 @@ final class Launcher {
     static final boolean SYNC_EACH = "1".equals(System.getenv("MKDT_CUDA_SYNC"));
     /** Cap for 1-D grids of grid-stride kernels: enough blocks to fill any current GPU. */
     static final int MAX_BLOCKS = 65535;
+    /** The hardware limit of gridDim.y and gridDim.z. */
+    static final int MAX_GRID_YZ = 65535;
 
     private final CudaDevice device;
 
