@@ -11,21 +11,29 @@
 // Entry points, with the launch configuration the Java side must use:
 //
 //   gemm_naive_f32(int M, int N, int K, const float* A, int lda, int transA,
-//                  const float* B, int ldb, int transB, float* C, int ldc, float beta)
-//       block (16, 16, 1), grid (ceil(N/16), min(ceil(M/16), 65535), 1)
+//                  const float* B, int ldb, int transB, float* C, int ldc, float beta,
+//                  long long strideA, long long strideB, long long strideC)
+//       block (16, 16, 1), grid (ceil(N/16), min(ceil(M/16), 65535), S)
 //       One thread per C element; the readable reference, and any transposition pair via
-//       the two int flags (0 = stored as op(), nonzero = stored transposed).
+//       the two int flags (0 = stored as op(), nonzero = stored transposed). Product
+//       s = blockIdx.z reads A + s*strideA, B + s*strideB and writes C + s*strideC (S = 1 and
+//       strides 0 for a plain product).
 //
 //   gemm_tiled_nn_f32(int M, int N, int K, const float* A, int lda,
 //                     const float* B, int ldb, float* C, int ldc, float beta,
-//                     int kChunk, long long sliceStride)
+//                     int kChunk, long long sliceStride,
+//                     int splitBits, long long strideA, long long strideB, long long strideC)
 //   gemm_tiled_nt_f32(... same ...)   B stored transposed, (N, K)
 //   gemm_tiled_tn_f32(... same ...)   A stored transposed, (K, M)
 //   gemm_tiled_tt_f32(... same ...)   both stored transposed
-//       block (256, 1, 1), grid (ceil(N/128), min(ceil(M/128), 65535), splits)
-//       PRODUCTION: the Java side uses these four for every GEMM. Slice z = blockIdx.z covers
-//       k in [z*kChunk, min(K, (z+1)*kChunk)) and writes C + z*sliceStride (splits = 1,
-//       kChunk = K, sliceStride = 0 for a plain product).
+//       block (256, 1, 1), grid (ceil(N/128), min(ceil(M/128), 65535), S * splits)
+//       PRODUCTION: the Java side uses these four for every GEMM. blockIdx.z = (s << splitBits)
+//       | z: product s (a student of a batch) reads A + s*strideA, B + s*strideB, and its K
+//       slice z covers k in [z*kChunk, min(K, (z+1)*kChunk)) and writes
+//       C + s*strideC + z*sliceStride. So with S > 1, splits must be 2^splitBits (1 included:
+//       splitBits 0); with S = 1 any splits works with splitBits = 31 (s is always 0). A plain
+//       product is S = 1, splits = 1, kChunk = K, strides and sliceStride 0.
+//       S * splits <= 65535 (gridDim.z); GemmKernel.java launches larger batches in chunks.
 //
 //   Both kernels walk M in a block-stride loop over gridDim.y, so capping gridDim.y at 65535
 //   is always correct: no limit on M (any int). gridDim.x = ceil(N/128) or ceil(N/16) is below
@@ -79,13 +87,34 @@
 //   would run on a handful of SMs. The entry points therefore split K over gridDim.z into
 //   partial products in a workspace, and the caller (GemmKernel.java) adds them with a
 //   fixed-order reduction: deterministic, unlike split-K with atomics.
+//   Batches: S students each with their own operands (batched MKDT students: S products of
+//   one shape) share gridDim.z with the K slices, so S small products are one launch that
+//   fills the GPU instead of S launches that each leave most SMs idle. The student and slice
+//   are decoded once per block, outside gemm_tiled_body, so the batch costs the inner loop
+//   nothing. Two details keep the kernel within 128 registers on sm_80, where it was already
+//   at 128 before batching (measured: each alternative spilled 8-132 bytes there):
+//   * the decode is a shift and a mask, not blockIdx.z / splits: with a division, the block's
+//     base pointers are no longer cheap to recompute from blockIdx.z and ptxas keeps them
+//     live across the k loop. Hence power-of-two splits in a batch (GemmKernel.splits).
+//   * the address given to a zero-filling cp.async (src-size 0, reads nothing) is the kernel
+//     parameter A or B itself (in A's / B's allocation, in the constant bank, no register),
+//     not the block's offset base pointer.
 //   No TF32, no tensor cores: plain FFMA, because results are compared with a float32 CPU
 //   reference at rtol 1e-4.
 //
 // Determinism and agreement between versions: every C element is summed by one thread, in
 // order k = 0, 1, ..., K-1, with explicit fmaf (acc = fmaf(a_k, b_k, acc)) starting from 0, then
-// beta·C is added once as fmaf(beta, C, acc). No atomics, no split-K. Naive and tiled therefore
-// perform the same floating-point operations in the same order and agree bit for bit.
+// beta·C is added once as fmaf(beta, C, acc). No atomics. Without split-K, naive and tiled
+// therefore perform the same floating-point operations in the same order and agree bit for
+// bit, and a batched product s has the same bits as the plain product of its operands (the
+// batch only moves the base pointers). With split-K each slice is such a sum over its K range
+// and the slices are added in slice order by sum_slices_f32 (reduce.cu): deterministic, but
+// the bits depend on the number of slices.
+//
+// ptxas -v (nvcc 13.0, -O3), 0 bytes stack, 0 spill stores, 0 spill loads for all:
+//   gemm_tiled_{nn,nt,tn,tt}_f32  sm_90: 125 / 127 / 125 / 121 registers,
+//                                 sm_80: 128 / 127 / 128 / 127, 16,896 bytes shared
+//   gemm_naive_f32                sm_90: 32 registers, sm_80: 32
 
 #include <cstdint>
 
@@ -96,10 +125,14 @@
 extern "C" __global__ void gemm_naive_f32(int M, int N, int K,
                                           const float* __restrict__ A, int lda, int transA,
                                           const float* __restrict__ B, int ldb, int transB,
-                                          float* __restrict__ C, int ldc, float beta)
+                                          float* __restrict__ C, int ldc, float beta,
+                                          long long strideA, long long strideB, long long strideC)
 {
     const int col = blockIdx.x * blockDim.x + threadIdx.x;
     if (col >= N) return;
+    A += blockIdx.z * strideA;     // product s = blockIdx.z of a batch
+    B += blockIdx.z * strideB;
+    C += blockIdx.z * strideC;
     // Element (i, k) of op(A) lives at A[i*lda + k], or A[k*lda + i] when transposed; express both
     // as a stride along k and a stride along i so the k loop is a single pointer walk.
     const long long aStepK = transA ? (long long)lda : 1LL;
@@ -154,7 +187,8 @@ template <bool TA, bool TB>
 __device__ __forceinline__ void gemm_tiled_body(int M, int N, int K,
                                                 const float* __restrict__ A, int lda,
                                                 const float* __restrict__ B, int ldb,
-                                                float* __restrict__ C, int ldc, float beta)
+                                                float* __restrict__ C, int ldc, float beta,
+                                                const float* A0, const float* B0)
 {
     __shared__ __align__(16) float As[2][GEMM_BK][GEMM_BM + GEMM_PAD];
     __shared__ __align__(16) float Bs[2][GEMM_BK][GEMM_BN + GEMM_PAD];
@@ -205,15 +239,16 @@ __device__ __forceinline__ void gemm_tiled_body(int M, int N, int K,
         }
 
         // Out-of-range elements are copied with src-size 0: cp.async writes zeros and reads
-        // nothing. Their source address is still pointed at the matrix base, so no address
-        // outside the allocation ever reaches a memory instruction.
+        // nothing. Their source address is still pointed into the operand's allocation (A0, B0:
+        // the kernel parameters, see the header), so no address outside an allocation ever
+        // reaches a memory instruction.
         auto issue = [&](int buf, int kLeft) {
 #pragma unroll
             for (int e = 0; e < 4; ++e) {
                 const bool okA = ((aRowOk >> e) & 1u) && (aK < kLeft);
                 const bool okB = ((bColOk >> e) & 1u) && (bK < kLeft);
-                cp_async_f32(&As[buf][aK][aRow + 32 * e], okA ? pA + e * aStrideE : A, okA);
-                cp_async_f32(&Bs[buf][bK][bCol + 32 * e], okB ? pB + e * bStrideE : B, okB);
+                cp_async_f32(&As[buf][aK][aRow + 32 * e], okA ? pA + e * aStrideE : A0, okA);
+                cp_async_f32(&Bs[buf][bK][bCol + 32 * e], okB ? pB + e * bStrideE : B0, okB);
             }
         };
 
@@ -292,32 +327,42 @@ __device__ __forceinline__ void gemm_tiled_body(int M, int N, int K,
     }
 }
 
-// Split-K over gridDim.z: slice z multiplies the K range [z*kChunk, min(K, (z+1)*kChunk)) and
-// writes its partial product to C + z*sliceStride. With gridDim.z == 1 and kChunk == K this is
-// the plain product. The caller adds the slices with a fixed-order reduction (reduce.cu), so the
-// result is the same bits every run: what a weight gradient (small C, K = batch x positions)
-// needs to fill the GPU without atomics.
+// Batch and split-K over gridDim.z = S * splits: blockIdx.z = (s << splitBits) | z. Product s reads
+// A + s*strideA and B + s*strideB; its slice z multiplies the K range
+// [z*kChunk, min(K, (z+1)*kChunk)) and writes its partial product to
+// C + s*strideC + z*sliceStride. With S == splits == 1 and kChunk == K this is the plain
+// product. The caller adds the slices with a fixed-order reduction (reduce.cu), so the result
+// is the same bits every run: what a weight gradient (small C, K = batch x positions) needs
+// to fill the GPU without atomics. Everything here is uniform per block and computed once,
+// before the body's k loop.
 template <bool TA, bool TB>
 __device__ __forceinline__ void gemm_tiled_slice(int M, int N, int K,
                                                  const float* __restrict__ A, int lda,
                                                  const float* __restrict__ B, int ldb,
                                                  float* __restrict__ C, int ldc, float beta,
-                                                 int kChunk, long long sliceStride)
+                                                 int kChunk, long long sliceStride, int splitBits,
+                                                 long long strideA, long long strideB,
+                                                 long long strideC)
 {
-    const long long k0 = (long long)blockIdx.z * kChunk;
+    const unsigned s = blockIdx.z >> splitBits;
+    const unsigned z = blockIdx.z & ((1u << splitBits) - 1u);
+    const long long k0 = (long long)z * kChunk;
     const int kz = (int)max(0LL, min((long long)kChunk, (long long)K - k0));
-    const float* a = TA ? A + k0 * lda : A + k0;
-    const float* b = TB ? B + k0 : B + k0 * ldb;
-    gemm_tiled_body<TA, TB>(M, N, kz, a, lda, b, ldb, C + blockIdx.z * sliceStride, ldc, beta);
+    const float* a = A + s * strideA + (TA ? k0 * lda : k0);
+    const float* b = B + s * strideB + (TB ? k0 : k0 * ldb);
+    gemm_tiled_body<TA, TB>(M, N, kz, a, lda, b, ldb, C + s * strideC + z * sliceStride, ldc, beta,
+                            A, B);
 }
 
 #define GEMM_TILED_ENTRY(NAME, TA, TB)                                                          \
     extern "C" __global__ void __launch_bounds__(GEMM_THREADS, 2)                               \
     NAME(int M, int N, int K, const float* __restrict__ A, int lda,                             \
          const float* __restrict__ B, int ldb, float* __restrict__ C, int ldc, float beta,      \
-         int kChunk, long long sliceStride)                                                     \
+         int kChunk, long long sliceStride, int splitBits,                                      \
+         long long strideA, long long strideB, long long strideC)                               \
     {                                                                                           \
-        gemm_tiled_slice<TA, TB>(M, N, K, A, lda, B, ldb, C, ldc, beta, kChunk, sliceStride);   \
+        gemm_tiled_slice<TA, TB>(M, N, K, A, lda, B, ldb, C, ldc, beta, kChunk, sliceStride,    \
+                                 splitBits, strideA, strideB, strideC);                         \
     }
 
 GEMM_TILED_ENTRY(gemm_tiled_nn_f32, false, false)

@@ -20,12 +20,35 @@ import org.mkdt.tensor.Tensor;
  *   <li>data gradient: dyp (Co, G*P) = dy rearranged, dcol = w^T . dyp, dx = col2im(dcol)
  *       (a gather: every dx element sums its own window positions, no atomics);</li>
  *   <li>weight gradient: dw = sum over groups of dyp . col^T, a long-K product split into
- *       K slices per group; all partial products are added once at the end, in a fixed order.</li>
+ *       K slices per group; all partial products are added once at the end, in a fixed order.
+ *       Without a split (one slice per group), each group's product is added onto dw by the
+ *       GEMM itself (beta 1): the same sum in the same order as summing per-group partials
+ *       (up to the sign of an exact zero), without the partials' memory or the extra launch.</li>
  * </ul>
+ *
+ * <p>Batched students (x (S, N, Ci, H, W), w (S, Co, Ci, Kh, Kw), ...): a pass takes G images of
+ * each of several students at once. The temporaries hold one block per student (student s's
+ * col at col + s * R*G*P), the layout kernels take the student on gridDim.y with per-student
+ * strides, and each GEMM is one batched launch over the students. So a pass is the same three
+ * or four launches whatever the number of students. The trade-off is the bounded workspace:
+ * it holds the columns of F images (F = workspace / floats per image, 28 for the MKDT
+ * student's 128-channel 32x32 layers), shared by the students of a pass, so with S students
+ * each gets G = F / S images and there are ceil(N / G) passes. Launches per op thus grow like
+ * S * N / F, as for one student with S * N images: one pass whenever all S * N images fit,
+ * and never a pass per student unless a single image fills the workspace. With S > F the
+ * students are taken F at a time with G = 1, so the workspace never passes its cap (beyond
+ * the one image that always fits, as before batching).
+ *
+ * <p>Results: the forward and the data gradient compute every output element with the same
+ * sums as the unbatched call on the student's slices (the GEMM's K is Ci*Kh*Kw or Co, never
+ * split, and col2im gathers in a fixed order), so with the tiled GEMM a batched call has the
+ * same bits as S unbatched ones. The weight gradient sums over images in groups and slices
+ * whose sizes depend on S, so it agrees with the unbatched call within float32 rounding of a
+ * sum over N*Ho*Wo terms: deterministic, but not the same bits.
  */
 final class Conv2dKernel {
     /** Workspace cap per buffer (floats): 32 Mi floats = 128 MiB. */
-    private static final long WORKSPACE = 32L << 20;
+    static final long WORKSPACE = 32L << 20;
     /** Cap on split-K partial products of the weight gradient (floats). */
     private static final long PARTIALS = 64L << 20;
 
@@ -33,6 +56,7 @@ final class Conv2dKernel {
     private final GemmKernel gemm;
     private final CudaBackend backend;
     private final CUfunction im2col, col2im, cgpToGcp, gcpToCgp;
+    private volatile long workspace = WORKSPACE;
 
     Conv2dKernel(KernelModule m, Launcher launcher, GemmKernel gemm, CudaBackend backend) {
         this.launcher = launcher;
@@ -44,8 +68,19 @@ final class Conv2dKernel {
         gcpToCgp = m.function("gcp_to_cgp_f32");
     }
 
-    /** The sizes of one convolution. */
-    private record Dims(int n, int ci, int h, int w, int co, int kh, int kw, int ho, int wo, int stride, int pad) {
+    /**
+     * Sets the workspace cap per buffer (floats) and returns the previous one. Tests shrink it
+     * to make small convolutions take many passes; everything else keeps {@link #WORKSPACE}.
+     */
+    long workspace(long floats) {
+        if (floats < 1) throw new IllegalArgumentException("workspace " + floats);
+        long old = workspace;
+        workspace = floats;
+        return old;
+    }
+
+    /** The sizes of one convolution; s students (1 when unbatched). */
+    private record Dims(int s, int n, int ci, int h, int w, int co, int kh, int kw, int ho, int wo, int stride, int pad) {
         int p() {
             return ho * wo;
         }
@@ -54,44 +89,90 @@ final class Conv2dKernel {
             return ci * kh * kw;
         }
 
-        /** Images per group: the column matrix and the rearranged output each within the workspace. */
-        int group() {
-            long perImage = Math.max((long) rows() * p(), (long) co * p());
-            return (int) Math.max(1, Math.min(n, WORKSPACE / Math.max(perImage, 1)));
+        /** Floats one image needs in each workspace buffer: its columns, or its rearranged output. */
+        long perImage() {
+            return Math.max((long) rows() * p(), (long) co * p());
         }
 
-        Object[] im2colArgs(CUdeviceptr src, CUdeviceptr dst, int g) {
-            return new Object[] {src, dst, g, ci, h, w, kh, kw, ho, wo, stride, pad};
+        long imageX() {
+            return (long) ci * h * w;
         }
+
+        long imageY() {
+            return (long) co * p();
+        }
+
+        /** Per-student strides of x (and dx), y (and dy), w (and dw). */
+        long studentX() {
+            return n * imageX();
+        }
+
+        long studentY() {
+            return n * imageY();
+        }
+
+        long studentW() {
+            return (long) co * rows();
+        }
+    }
+
+    /** A pass: {@code students} students at a time (gridDim.y), {@code group} images of each. */
+    record Plan(int students, int group) {}
+
+    /**
+     * The passes for {@code students} students of {@code images} images each, when one image
+     * needs {@code perImage} floats of a workspace of {@code workspace} floats: as many images
+     * as fit, shared evenly among as many students as possible (all of them when each can have
+     * at least one image), at most 65535 students (gridDim.y).
+     */
+    static Plan plan(int students, int images, long perImage, long workspace) {
+        long fit = Math.max(1, workspace / Math.max(perImage, 1));
+        int together = (int) Math.max(1, Math.min(Math.min(students, fit), Launcher.MAX_GRID_YZ));
+        int group = (int) Math.max(1, Math.min(images, fit / together));
+        return new Plan(together, group);
     }
 
     private static Dims dims(Tensor x, Tensor w, Tensor y, ConvGeometry geo) {
-        return new Dims(x.shape().dim(0), x.shape().dim(1), x.shape().dim(2), x.shape().dim(3), w.shape().dim(0), w.shape().dim(2),
-                w.shape().dim(3), y.shape().dim(2), y.shape().dim(3), geo.stride(), geo.padding());
+        int o = x.shape().rank() - 4; // 1 when batched: the student axis comes first
+        int s = o == 1 ? x.shape().dim(0) : 1;
+        return new Dims(s, x.shape().dim(o), x.shape().dim(o + 1), x.shape().dim(o + 2), x.shape().dim(o + 3), w.shape().dim(o),
+                w.shape().dim(o + 2), w.shape().dim(o + 3), y.shape().dim(o + 2), y.shape().dim(o + 3), geo.stride(), geo.padding());
     }
 
-    private void launchIm2col(Dims d, CUdeviceptr x, CUdeviceptr col, int g) {
-        launcher.launch("im2col_f32", im2col, Launcher.blocks((long) d.ci() * g * d.p(), BLOCK, Launcher.MAX_BLOCKS), BLOCK, d.im2colArgs(x, col, g));
+    /** col (students blocks of (R, g*P), colStride apart) = im2col of g images of each student. */
+    private void launchIm2col(Dims d, CUdeviceptr x, CUdeviceptr col, int students, int g, long colStride) {
+        launcher.launchGrid("im2col_f32", im2col, Launcher.blocks((long) d.ci() * g * d.p(), BLOCK, Launcher.MAX_BLOCKS), students, 1, BLOCK, 1, 0,
+                x, col, g, d.ci(), d.h(), d.w(), d.kh(), d.kw(), d.ho(), d.wo(), d.stride(), d.pad(), d.studentX(), colStride);
     }
 
-    /** dst (C, G*P) = src (G, C, P) rearranged. */
-    private void launchGcpToCgp(CUdeviceptr src, CUdeviceptr dst, int g, int c, int p) {
-        launcher.launch("gcp_to_cgp_f32", gcpToCgp, Launcher.blocks((long) g * c * p, BLOCK, Launcher.MAX_BLOCKS), BLOCK, src, dst, g, c, p);
+    /** dst (C, g*P) per student, dstStride apart = src (g, C, P) per student, srcStride apart, rearranged. */
+    private void launchGcpToCgp(CUdeviceptr src, CUdeviceptr dst, int students, int g, int c, int p, long srcStride, long dstStride) {
+        launcher.launchGrid("gcp_to_cgp_f32", gcpToCgp, Launcher.blocks((long) g * c * p, BLOCK, Launcher.MAX_BLOCKS), students, 1, BLOCK, 1, 0,
+                src, dst, g, c, p, srcStride, dstStride);
     }
 
-    /** y (N, Co, Ho, Wo) = conv(x (N, Ci, H, W), w (Co, Ci, Kh, Kw)) + bias (Co). */
+    /** y (N, Co, Ho, Wo) = conv(x (N, Ci, H, W), w (Co, Ci, Kh, Kw)) + bias (Co); batched with a leading S on each. */
     void forward(Tensor x, Tensor w, Tensor bias, ConvGeometry geo, Tensor y) {
         Dims d = dims(x, w, y, geo);
-        int group = d.group();
-        DeviceAllocator.Block col = backend.scratch((long) d.rows() * group * d.p() * Float.BYTES);
-        DeviceAllocator.Block tmp = backend.scratch((long) d.co() * group * d.p() * Float.BYTES);
+        if (d.s() == 0 || d.n() == 0) return;
+        Plan plan = plan(d.s(), d.n(), d.perImage(), workspace);
+        long images = (long) plan.students() * plan.group();
+        DeviceAllocator.Block col = backend.scratch(images * d.rows() * d.p() * Float.BYTES);
+        DeviceAllocator.Block tmp = backend.scratch(images * d.imageY() * Float.BYTES);
         try {
-            for (int n0 = 0; n0 < d.n(); n0 += group) {
-                int g = Math.min(group, d.n() - n0);
-                launchIm2col(d, plus(ptr(x), (long) n0 * d.ci() * d.h() * d.w()), col.ptr(), g);
-                gemm.run(gemm.defaultVersion(), d.co(), g * d.p(), d.rows(), ptr(w), d.rows(), false, col.ptr(), g * d.p(), false, tmp.ptr(), g * d.p(), 0f);
-                launcher.launch("cgp_to_gcp_f32", cgpToGcp, Launcher.blocks((long) g * d.co() * d.p(), BLOCK, Launcher.MAX_BLOCKS), BLOCK,
-                        tmp.ptr(), ptr(bias), plus(ptr(y), (long) n0 * d.co() * d.p()), g, d.co(), d.p());
+            for (int s0 = 0; s0 < d.s(); s0 += plan.students()) {
+                int ns = Math.min(plan.students(), d.s() - s0);
+                for (int n0 = 0; n0 < d.n(); n0 += plan.group()) {
+                    int g = Math.min(plan.group(), d.n() - n0);
+                    int q = g * d.p();
+                    long colLen = (long) d.rows() * q, outLen = (long) d.co() * q;
+                    launchIm2col(d, plus(ptr(x), s0 * d.studentX() + n0 * d.imageX()), col.ptr(), ns, g, colLen);
+                    gemm.run(gemm.defaultVersion(), new GemmKernel.Batch(ns, d.studentW(), colLen, outLen), d.co(), q, d.rows(),
+                            plus(ptr(w), s0 * d.studentW()), d.rows(), false, col.ptr(), q, false, tmp.ptr(), q, 0f);
+                    launcher.launchGrid("cgp_to_gcp_f32", cgpToGcp, Launcher.blocks((long) g * d.co() * d.p(), BLOCK, Launcher.MAX_BLOCKS), ns, 1, BLOCK, 1, 0,
+                            tmp.ptr(), bias == null ? null : plus(ptr(bias), (long) s0 * d.co()), plus(ptr(y), s0 * d.studentY() + n0 * d.imageY()),
+                            g, d.co(), d.p(), outLen, (long) d.co(), d.studentY());
+                }
             }
         } finally {
             backend.releaseScratch(col);
@@ -99,19 +180,28 @@ final class Conv2dKernel {
         }
     }
 
-    /** dx (N, Ci, H, W) = transposed conv of dy (N, Co, Ho, Wo) with w (Co, Ci, Kh, Kw). */
+    /** dx (N, Ci, H, W) = transposed conv of dy (N, Co, Ho, Wo) with w (Co, Ci, Kh, Kw); batched with a leading S on each. */
     void dataGrad(Tensor dy, Tensor w, ConvGeometry geo, Tensor dx) {
         Dims d = dims(dx, w, dy, geo);
-        int group = d.group();
-        DeviceAllocator.Block dcol = backend.scratch((long) d.rows() * group * d.p() * Float.BYTES);
-        DeviceAllocator.Block dyp = backend.scratch((long) d.co() * group * d.p() * Float.BYTES);
+        if (d.s() == 0 || d.n() == 0) return;
+        Plan plan = plan(d.s(), d.n(), d.perImage(), workspace);
+        long images = (long) plan.students() * plan.group();
+        DeviceAllocator.Block dcol = backend.scratch(images * d.rows() * d.p() * Float.BYTES);
+        DeviceAllocator.Block dyp = backend.scratch(images * d.imageY() * Float.BYTES);
         try {
-            for (int n0 = 0; n0 < d.n(); n0 += group) {
-                int g = Math.min(group, d.n() - n0);
-                launchGcpToCgp(plus(ptr(dy), (long) n0 * d.co() * d.p()), dyp.ptr(), g, d.co(), d.p());
-                gemm.run(gemm.defaultVersion(), d.rows(), g * d.p(), d.co(), ptr(w), d.rows(), true, dyp.ptr(), g * d.p(), false, dcol.ptr(), g * d.p(), 0f);
-                launcher.launch("col2im_f32", col2im, Launcher.blocks((long) g * d.ci() * d.h() * d.w(), BLOCK, Launcher.MAX_BLOCKS), BLOCK,
-                        d.im2colArgs(dcol.ptr(), plus(ptr(dx), (long) n0 * d.ci() * d.h() * d.w()), g));
+            for (int s0 = 0; s0 < d.s(); s0 += plan.students()) {
+                int ns = Math.min(plan.students(), d.s() - s0);
+                for (int n0 = 0; n0 < d.n(); n0 += plan.group()) {
+                    int g = Math.min(plan.group(), d.n() - n0);
+                    int q = g * d.p();
+                    long colLen = (long) d.rows() * q, dypLen = (long) d.co() * q;
+                    launchGcpToCgp(plus(ptr(dy), s0 * d.studentY() + n0 * d.imageY()), dyp.ptr(), ns, g, d.co(), d.p(), d.studentY(), dypLen);
+                    gemm.run(gemm.defaultVersion(), new GemmKernel.Batch(ns, d.studentW(), dypLen, colLen), d.rows(), q, d.co(),
+                            plus(ptr(w), s0 * d.studentW()), d.rows(), true, dyp.ptr(), q, false, dcol.ptr(), q, 0f);
+                    launcher.launchGrid("col2im_f32", col2im, Launcher.blocks((long) g * d.imageX(), BLOCK, Launcher.MAX_BLOCKS), ns, 1, BLOCK, 1, 0,
+                            dcol.ptr(), plus(ptr(dx), s0 * d.studentX() + n0 * d.imageX()), g, d.ci(), d.h(), d.w(), d.kh(), d.kw(), d.ho(), d.wo(),
+                            d.stride(), d.pad(), colLen, d.studentX());
+                }
             }
         } finally {
             backend.releaseScratch(dcol);
@@ -119,35 +209,61 @@ final class Conv2dKernel {
         }
     }
 
-    /** dw (Co, Ci, Kh, Kw) = correlation of x (N, Ci, H, W) with dy (N, Co, Ho, Wo), summed over N. */
+    /**
+     * K slices per group of the weight gradient's product (Co, R) = dyp (Co, g*P) . col^T, for
+     * {@code students} students at a time and {@code groups} groups, such that all partial
+     * products fit in {@code partialsCap} floats; 1 means no partials (beta accumulation).
+     */
+    static int weightGradSplits(int students, int co, int rows, int k, int groups, long partialsCap) {
+        int splits = GemmKernel.splits(students, co, rows, k);
+        long outLen = (long) co * rows;
+        // Halving keeps a batch's count a power of two (GemmKernel.splitBits).
+        while (splits > 1 && (long) groups * splits * students * outLen > partialsCap) splits = students == 1 ? splits - 1 : splits / 2;
+        return splits;
+    }
+
+    /** dw (Co, Ci, Kh, Kw) = correlation of x (N, Ci, H, W) with dy (N, Co, Ho, Wo), summed over N; batched with a leading S on each. */
     void weightGrad(Tensor x, Tensor dy, ConvGeometry geo, Tensor dw) {
         Dims d = dims(x, dw, dy, geo);
-        int group = d.group();
-        int groups = Launcher.ceilDiv(d.n(), group);
-        long outLen = (long) d.co() * d.rows();
+        if (d.s() == 0) return;
+        if (d.n() == 0) { // an empty sum
+            backend.fill(dw, 0);
+            return;
+        }
+        Plan plan = plan(d.s(), d.n(), d.perImage(), workspace);
+        int groups = Launcher.ceilDiv(d.n(), plan.group());
+        long outLen = d.studentW();
         boolean cublas = gemm.defaultVersion() == GemmKernel.Version.CUBLAS;
-        // Split K = g*P of each group's product into slices; every slice of every group writes its
-        // own partial product and one fixed-order sum makes dw.
-        int splits = cublas ? 1 : GemmKernel.splits(d.co(), d.rows(), group * d.p());
-        while (splits > 1 && (long) groups * splits * outLen > PARTIALS) splits--;
-        boolean partial = cublas ? false : (groups * splits > 1);
-        DeviceAllocator.Block col = backend.scratch((long) d.rows() * group * d.p() * Float.BYTES);
-        DeviceAllocator.Block dyp = backend.scratch((long) d.co() * group * d.p() * Float.BYTES);
-        DeviceAllocator.Block parts = partial ? backend.scratch((long) groups * splits * outLen * Float.BYTES) : null;
+        // Split K = g*P of each group's product into slices; every slice of every group of every
+        // student writes its own partial product, laid out (group, slice, student) so that one
+        // fixed-order sum over group and slice makes dw for all the pass's students at once.
+        int splits = cublas ? 1 : weightGradSplits(plan.students(), d.co(), d.rows(), plan.group() * d.p(), groups, PARTIALS);
+        boolean partial = splits > 1;
+        long images = (long) plan.students() * plan.group();
+        DeviceAllocator.Block col = backend.scratch(images * d.rows() * d.p() * Float.BYTES);
+        DeviceAllocator.Block dyp = backend.scratch(images * d.imageY() * Float.BYTES);
+        DeviceAllocator.Block parts = partial ? backend.scratch((long) groups * splits * plan.students() * outLen * Float.BYTES) : null;
         try {
-            for (int gi = 0; gi < groups; gi++) {
-                int n0 = gi * group, g = Math.min(group, d.n() - n0);
-                launchIm2col(d, plus(ptr(x), (long) n0 * d.ci() * d.h() * d.w()), col.ptr(), g);
-                launchGcpToCgp(plus(ptr(dy), (long) n0 * d.co() * d.p()), dyp.ptr(), g, d.co(), d.p());
-                int k = g * d.p();
-                if (partial) {
-                    gemm.tiledSplit(d.co(), d.rows(), k, dyp.ptr(), k, false, col.ptr(), k, true,
-                            plus(parts.ptr(), (long) gi * splits * outLen), d.rows(), splits, outLen);
-                } else {
-                    gemm.run(gemm.defaultVersion(), d.co(), d.rows(), k, dyp.ptr(), k, false, col.ptr(), k, true, ptr(dw), d.rows(), gi == 0 ? 0f : 1f);
+            for (int s0 = 0; s0 < d.s(); s0 += plan.students()) {
+                int ns = Math.min(plan.students(), d.s() - s0);
+                CUdeviceptr dws = plus(ptr(dw), s0 * outLen);
+                for (int gi = 0; gi < groups; gi++) {
+                    int n0 = gi * plan.group(), g = Math.min(plan.group(), d.n() - n0);
+                    int k = g * d.p();
+                    long colLen = (long) d.rows() * k, dypLen = (long) d.co() * k;
+                    launchIm2col(d, plus(ptr(x), s0 * d.studentX() + n0 * d.imageX()), col.ptr(), ns, g, colLen);
+                    launchGcpToCgp(plus(ptr(dy), s0 * d.studentY() + n0 * d.imageY()), dyp.ptr(), ns, g, d.co(), d.p(), d.studentY(), dypLen);
+                    GemmKernel.Batch batch = new GemmKernel.Batch(ns, dypLen, colLen, outLen);
+                    if (partial) {
+                        // Partial (gi, z, s) at ((gi * splits + z) * ns + s) * outLen.
+                        gemm.tiledSplit(batch, d.co(), d.rows(), k, dyp.ptr(), k, false, col.ptr(), k, true,
+                                plus(parts.ptr(), (long) gi * splits * ns * outLen), d.rows(), splits, ns * outLen);
+                    } else {
+                        gemm.run(gemm.defaultVersion(), batch, d.co(), d.rows(), k, dyp.ptr(), k, false, col.ptr(), k, true, dws, d.rows(), gi == 0 ? 0f : 1f);
+                    }
                 }
+                if (partial) backend.reduce.sumSlices(parts.ptr(), groups * splits, (int) (ns * outLen), dws);
             }
-            if (partial) backend.reduce.sumSlices(parts.ptr(), groups * splits, (int) outLen, ptr(dw));
         } finally {
             backend.releaseScratch(col);
             backend.releaseScratch(dyp);

@@ -49,12 +49,21 @@ public final class Cublas {
     }
 
     /**
-     * Row-major C (M, N) = op(A) op(B) + beta C. cuBLAS is column-major: a row-major matrix is
-     * its transpose in column-major, so it computes C^T = op(B)^T op(A)^T by swapping operands.
+     * Row-major C (M, N) = op(A) op(B) + beta C, for each product of the batch. cuBLAS is
+     * column-major: a row-major matrix is its transpose in column-major, so it computes
+     * C^T = op(B)^T op(A)^T by swapping operands (and their batch strides). A batch of one is a
+     * plain cublasSgemm, as before batches existed; a larger one is one strided-batched call.
      */
-    void sgemm(int m, int n, int k, CUdeviceptr a, int lda, boolean transA, CUdeviceptr b, int ldb, boolean transB, CUdeviceptr c, int ldc, float beta) {
-        JCublas2.cublasSgemm(handle, transB ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N,
-                transA ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N, n, m, k,
-                Pointer.to(new float[] {1f}), b, ldb, a, lda, Pointer.to(new float[] {beta}), c, ldc);
+    void sgemm(GemmKernel.Batch batch, int m, int n, int k, CUdeviceptr a, int lda, boolean transA, CUdeviceptr b, int ldb, boolean transB,
+            CUdeviceptr c, int ldc, float beta) {
+        int opB = transB ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
+        int opA = transA ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
+        Pointer one = Pointer.to(new float[] {1f}), b0 = Pointer.to(new float[] {beta});
+        if (batch.count() == 1) {
+            JCublas2.cublasSgemm(handle, opB, opA, n, m, k, one, b, ldb, a, lda, b0, c, ldc);
+        } else {
+            JCublas2.cublasSgemmStridedBatched(handle, opB, opA, n, m, k, one, b, ldb, batch.strideB(), a, lda, batch.strideA(), b0,
+                    c, ldc, batch.strideC(), batch.count());
+        }
     }
 }

@@ -31,7 +31,7 @@ public final class CudaBackend implements Backend {
 
     /** The kernel families (kernels/STEM.cu), each loaded as one module. */
     public static final java.util.List<String> KERNEL_FAMILIES =
-            java.util.List.of("elementwise", "reduce", "gemm", "conv2d", "avgpool2", "rows", "sgd", "instancenorm");
+            java.util.List.of("elementwise", "reduce", "gemm", "conv2d", "avgpool2", "relupool2", "rows", "sgd", "adjoint", "instancenorm");
 
     private static CudaBackend instance;
 
@@ -44,8 +44,10 @@ public final class CudaBackend implements Backend {
     final GemmKernel gemm;
     final Conv2dKernel conv2d;
     final AvgPool2Kernel avgPool2;
+    final ReluPool2Kernel reluPool2;
     final RowsKernel rows;
     final SgdKernel sgd;
+    final AdjointKernel adjoint;
     final InstanceNormKernel instanceNorm;
 
     private CudaBackend(CudaDevice device) {
@@ -59,8 +61,10 @@ public final class CudaBackend implements Backend {
         gemm = new GemmKernel(new KernelModule("gemm"), launcher, cublas, this);
         conv2d = new Conv2dKernel(new KernelModule("conv2d"), launcher, gemm, this);
         avgPool2 = new AvgPool2Kernel(new KernelModule("avgpool2"), launcher);
+        reluPool2 = new ReluPool2Kernel(new KernelModule("relupool2"), launcher);
         rows = new RowsKernel(new KernelModule("rows"), launcher, this);
         sgd = new SgdKernel(new KernelModule("sgd"), launcher);
+        adjoint = new AdjointKernel(new KernelModule("adjoint"), launcher);
         instanceNorm = new InstanceNormKernel(new KernelModule("instancenorm"), launcher);
     }
 
@@ -257,17 +261,20 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void reluPool2(Tensor u, Tensor z, Tensor out) {
-        throw new UnsupportedOperationException("reluPool2: CUDA kernel pending (kernels/relupool2.cu)");
+        device.makeCurrent();
+        reluPool2.forward(u, z, out);
     }
 
     @Override
     public void reluPool2Grad(Tensor dy, Tensor z, Tensor dx) {
-        throw new UnsupportedOperationException("reluPool2Grad: CUDA kernel pending (kernels/relupool2.cu)");
+        device.makeCurrent();
+        reluPool2.backward(dy, z, dx);
     }
 
     @Override
     public void adjointStep(Tensor a, Tensor h, double alpha, Tensor s, Tensor dAlpha) {
-        throw new UnsupportedOperationException("adjointStep: CUDA kernel pending (kernels/adjoint.cu)");
+        device.makeCurrent();
+        adjoint.step(a, h, alpha, s, dAlpha);
     }
 
     @Override
