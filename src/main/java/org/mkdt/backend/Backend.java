@@ -88,11 +88,18 @@ public interface Backend {
     /** dx (N, C, H, W) = dy (N, C, H/2, W/2) / 4 spread over each window (the adjoint of avgPool2). */
     void avgPool2Grad(Tensor dy, Tensor dx);
 
-    /** Fused ReLU + pooling: out (N, C, H/2, W/2) = avgPool2(u * [z > 0]), u and z (N, C, H, W); pool(relu(z)) is reluPool2(z, z). */
-    void reluPool2(Tensor u, Tensor z, Tensor out);
+    /**
+     * Fused per-plane affine + ReLU + 2x2 average pooling (the end of a student block: instance
+     * norm's scale and shift, ReLU, pooling). With z = x * scale + shift, scale and shift (N, C)
+     * one pair per (n, c) plane and the product and the sum each rounded like a separate
+     * elementwise op (both null: z = x): out (N, C, H/2, W/2) = avgPool2(v * [z > 0]), with v = u
+     * (N, C, H, W), or v = z when u is null. So pool(relu(x * scale + shift)) is
+     * reluPool2(null, x, scale, shift, out), and no full-size intermediate is written.
+     */
+    void reluPool2(Tensor u, Tensor x, Tensor scale, Tensor shift, Tensor out);
 
-    /** The adjoint of reluPool2 in u: dx (N, C, H, W) = [z > 0] * avgPool2Grad(dy). */
-    void reluPool2Grad(Tensor dy, Tensor z, Tensor dx);
+    /** The adjoint in u: dx (N, C, H, W) = [z > 0] * avgPool2Grad(dy), z = x * scale + shift as above. */
+    void reluPool2Grad(Tensor dy, Tensor x, Tensor scale, Tensor shift, Tensor dx);
 
     // ---- rows ------------------------------------------------------------------------------
 

@@ -70,6 +70,8 @@ public final class OpCatalog {
                 new OpCase("avgPool2", List.of(in(2, 3, 6, 10)), x -> AvgPool2.avgPool2(x.get(0))),
                 new OpCase("avgPool2Grad", List.of(in(2, 3, 3, 5)), x -> AvgPool2.avgPool2Grad(x.get(0))),
                 new OpCase("reluPool2 (fused)", List.of(in(Domain.AWAY_FROM_ZERO, 2, 3, 6, 10)), x -> ReluPool2.reluPool2(x.get(0))),
+                new OpCase("reluPool2 (fused per-plane affine)", List.of(in(2, 3, 6, 10), in(Domain.AWAY_FROM_ZERO, 2, 3), in(2, 3)),
+                        x -> ReluPool2.reluPool2(x.get(0), x.get(1), x.get(2))),
                 new OpCase("gather", List.of(in(7, 5)), x -> Rows.gather(x.get(0), new int[] {3, 0, 3, 6, 2})),
                 new OpCase("scatterAdd", List.of(in(5, 3)), x -> Rows.scatterAdd(x.get(0), new int[] {1, 4, 1, 0, 2}, 6)),
                 new OpCase("instanceNorm", List.of(in(2, 3, 5, 7)), x -> InstanceNorm.normalize(x.get(0), InstanceNorm.EPS)),

@@ -5,6 +5,7 @@ import org.mkdt.ops.AvgPool2;
 import org.mkdt.ops.Conv2d;
 import org.mkdt.ops.Gemm;
 import org.mkdt.ops.InstanceNorm;
+import org.mkdt.ops.Reduce;
 import org.mkdt.ops.ReluPool2;
 import org.mkdt.ops.Shaping;
 import org.mkdt.tensor.DType;
@@ -119,22 +120,36 @@ public final class ConvNet implements Encoder {
 
     private Tensor features(Tensor theta, Tensor x, ParamLayout params, int students) {
         Tensor h = x;
+        int b = x.shape().dim(students > 0 ? 1 : 0);
         for (int i = 0; i < depth; i++) {
             String p = block(i);
             h = Conv2d.conv2d(h, params.view(theta, p + ".conv.w"), params.view(theta, p + ".conv.b"));
-            h = InstanceNorm.instanceNorm(h, params.view(theta, p + ".norm.gamma"), params.view(theta, p + ".norm.beta"), InstanceNorm.EPS);
-            h = reluPool(h, students);
+            h = normReluPool(h, params.view(theta, p + ".norm.gamma"), params.view(theta, p + ".norm.beta"), students, b);
         }
-        int b = x.shape().dim(students > 0 ? 1 : 0);
         return Shaping.reshape(h, students > 0 ? Shape.of(students, b, featureDim()) : Shape.of(b, featureDim()));
     }
 
-    /** ReLU then 2x2 average pooling, fused; a batch's (S, B) images are pooled as S*B planes. */
-    private static Tensor reluPool(Tensor h, int students) {
-        if (students == 0) return ReluPool2.reluPool2(h);
+    /**
+     * Instance norm, its scale and shift, ReLU and 2x2 pooling: two fused ops. The normalisation
+     * is one (InstanceNorm.normalize); scale, shift, ReLU and pooling are the other (ReluPool2),
+     * with gamma and beta expanded to one value per (image, channel) plane, so a batch's S*B
+     * images are simply S*B*C planes and each student's planes get its own gamma and beta.
+     */
+    private static Tensor normReluPool(Tensor h, Tensor gamma, Tensor beta, int students, int batch) {
         Shape s = h.shape();
-        Tensor y = ReluPool2.reluPool2(Shaping.reshape(h, Shape.of(s.dim(0) * s.dim(1), s.dim(2), s.dim(3), s.dim(4))));
-        return Shaping.reshape(y, Shape.of(s.dim(0), s.dim(1), s.dim(2), s.dim(3) / 2, s.dim(4) / 2));
+        int lead = students > 0 ? 1 : 0;
+        int images = students > 0 ? students * batch : batch, c = s.dim(lead + 1), height = s.dim(lead + 2), width = s.dim(lead + 3);
+        Tensor xhat = InstanceNorm.normalize(Shaping.reshape(h, Shape.of(images, c, height, width)), InstanceNorm.EPS);
+        Tensor y = ReluPool2.reluPool2(xhat, perPlane(gamma, students, batch), perPlane(beta, students, batch));
+        return students > 0 ? Shaping.reshape(y, Shape.of(students, batch, c, height / 2, width / 2)) : y;
+    }
+
+    /** A per-channel parameter, (C) or (S, C) for a batch, as one value per plane: (B, C) or (S * B, C). */
+    private static Tensor perPlane(Tensor v, int students, int batch) {
+        int c = v.shape().dim(v.shape().rank() - 1);
+        if (students == 0) return Reduce.expand(Shaping.reshape(v, Shape.of(1, c)), Shape.of(batch, c));
+        Tensor e = Reduce.expand(Shaping.reshape(v, Shape.of(students, 1, c)), Shape.of(students, batch, c));
+        return Shaping.reshape(e, Shape.of(students * batch, c));
     }
 
     /** PyTorch's default initialisation, seeded (see {@link ParamLayout#pytorchDefaultInit}). */

@@ -1,6 +1,7 @@
 package org.mkdt.ops;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -11,7 +12,7 @@ import org.mkdt.tensor.Shape;
 import org.mkdt.tensor.Tensor;
 import org.mkdt.testing.Close;
 
-/** The fused ReLU + pooling against the unfused pair it replaces: same bits, forward and backward. */
+/** The fused affine + ReLU + pooling against the unfused ops it replaces: the same bits. */
 class ReluPool2Test {
     private static final CpuBackend CPU = CpuBackend.INSTANCE;
 
@@ -27,5 +28,27 @@ class ReluPool2Test {
             Tensor gu = Autograd.grad(Reduce.sumAll(Elementwise.mul(unfused, w)), List.of(z), false).get(0);
             assertArrayEquals(gu.toDoubleArray(), gf.toDoubleArray(), dtype + " backward");
         }
+    }
+
+    @Test
+    void fusedAffineEqualsTheSeparateMulAddReluAndPool() {
+        for (DType dtype : DType.values()) {
+            Shape planes = Shape.of(2, 3);
+            Tensor x = Tensor.of(CPU, dtype, Shape.of(2, 3, 6, 10), Close.uniform(7, 360));
+            Tensor scale = Tensor.of(CPU, dtype, planes, Close.uniform(8, 6)), shift = Tensor.of(CPU, dtype, planes, Close.uniform(9, 6));
+            Shape perPlane = Shape.of(2, 3, 1, 1);
+            Tensor fused = ReluPool2.reluPool2(x, scale, shift);
+            Tensor unfused = AvgPool2.avgPool2(Elementwise.relu(Elementwise.add(Elementwise.mul(x, Shaping.reshape(scale, perPlane)), Shaping.reshape(shift, perPlane))));
+            assertArrayEquals(unfused.toDoubleArray(), fused.toDoubleArray(), dtype + " forward");
+        }
+    }
+
+    @Test
+    void rejectsOddSizesAndMismatchedScales() {
+        Tensor odd = Tensor.zeros(CPU, DType.F32, Shape.of(1, 2, 5, 4));
+        assertThrows(IllegalArgumentException.class, () -> ReluPool2.reluPool2(odd));
+        Tensor x = Tensor.zeros(CPU, DType.F32, Shape.of(1, 2, 4, 4));
+        assertThrows(IllegalArgumentException.class, () -> ReluPool2.reluPool2(x, Tensor.zeros(CPU, DType.F32, Shape.of(2)), Tensor.zeros(CPU, DType.F32, Shape.of(2))));
+        assertThrows(IllegalArgumentException.class, () -> ReluPool2.reluPool2(x, Tensor.zeros(CPU, DType.F32, Shape.of(1, 2)), null));
     }
 }

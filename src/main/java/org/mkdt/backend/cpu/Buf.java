@@ -26,6 +26,11 @@ final class Buf {
         };
     }
 
+    /** v rounded to this buffer's precision (what set() then get() would give). */
+    double round(double v) {
+        return f != null ? (float) v : v;
+    }
+
     double get(int i) {
         return f != null ? f[off + i] : d[off + i];
     }

@@ -238,20 +238,20 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void reluPool2(Tensor u, Tensor z, Tensor out) {
+    public void reluPool2(Tensor u, Tensor x, Tensor scale, Tensor shift, Tensor out) {
         try {
-            ReluPool2Kernel.forward(u, z, out);
+            ReluPool2Kernel.forward(u, x, scale, shift, out);
         } finally {
-            fence(u, z, out);
+            fence(u, x, scale, shift, out);
         }
     }
 
     @Override
-    public void reluPool2Grad(Tensor dy, Tensor z, Tensor dx) {
+    public void reluPool2Grad(Tensor dy, Tensor x, Tensor scale, Tensor shift, Tensor dx) {
         try {
-            ReluPool2Kernel.backward(dy, z, dx);
+            ReluPool2Kernel.backward(dy, x, scale, shift, dx);
         } finally {
-            fence(dy, z, dx);
+            fence(dy, x, scale, shift, dx);
         }
     }
 

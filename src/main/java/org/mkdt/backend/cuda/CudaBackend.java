@@ -260,15 +260,15 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void reluPool2(Tensor u, Tensor z, Tensor out) {
+    public void reluPool2(Tensor u, Tensor x, Tensor scale, Tensor shift, Tensor out) {
         device.makeCurrent();
-        reluPool2.forward(u, z, out);
+        reluPool2.forward(u, x, scale, shift, out);
     }
 
     @Override
-    public void reluPool2Grad(Tensor dy, Tensor z, Tensor dx) {
+    public void reluPool2Grad(Tensor dy, Tensor x, Tensor scale, Tensor shift, Tensor dx) {
         device.makeCurrent();
-        reluPool2.backward(dy, z, dx);
+        reluPool2.backward(dy, x, scale, shift, dx);
     }
 
     @Override

@@ -6,7 +6,7 @@ import static org.mkdt.backend.cuda.Kernels.ptr;
 import jcuda.driver.CUfunction;
 import org.mkdt.tensor.Tensor;
 
-/** kernels/relupool2.cu: ReLU fused with 2x2 mean pooling, and its adjoint in u; the same bits as the CPU. */
+/** kernels/relupool2.cu: per-plane affine + ReLU fused with 2x2 mean pooling, and its adjoint; the same bits as the CPU. */
 final class ReluPool2Kernel {
     private final Launcher launcher;
     private final CUfunction forward, backward;
@@ -17,17 +17,26 @@ final class ReluPool2Kernel {
         backward = m.function("relupool2_backward_f32");
     }
 
-    /** out (N, C, H/2, W/2) = avgPool2(u * [z > 0]), u and z (N, C, H, W) (may be the same tensor). */
-    void forward(Tensor u, Tensor z, Tensor out) {
-        int planes = u.shape().dim(0) * u.shape().dim(1), h = u.shape().dim(2), w = u.shape().dim(3);
+    /** out (N, C, H/2, W/2) = avgPool2(v * [z > 0]), z = x * scale + shift per plane (or x), v = u (or z when u is null). */
+    void forward(Tensor u, Tensor x, Tensor scale, Tensor shift, Tensor out) {
+        requireEven(x);
+        int planes = x.shape().dim(0) * x.shape().dim(1), h = x.shape().dim(2), w = x.shape().dim(3);
         launcher.launch("relupool2_forward_f32", forward, Launcher.blocks(out.numel(), BLOCK, Launcher.MAX_BLOCKS), BLOCK,
-                ptr(u), ptr(z), ptr(out), planes, h, w);
+                ptr(u), ptr(x), ptr(scale), ptr(shift), ptr(out), planes, h, w);
     }
 
     /** dx (N, C, H, W) = [z > 0] * avgPool2Grad(dy (N, C, H/2, W/2)). */
-    void backward(Tensor dy, Tensor z, Tensor dx) {
+    void backward(Tensor dy, Tensor x, Tensor scale, Tensor shift, Tensor dx) {
+        requireEven(x);
         int planes = dx.shape().dim(0) * dx.shape().dim(1), h = dx.shape().dim(2), w = dx.shape().dim(3);
         launcher.launch("relupool2_backward_f32", backward, Launcher.blocks(dy.numel(), BLOCK, Launcher.MAX_BLOCKS), BLOCK,
-                ptr(dy), ptr(z), ptr(dx), planes, h, w);
+                ptr(dy), ptr(x), ptr(scale), ptr(shift), ptr(dx), planes, h, w);
+    }
+
+    /** The kernels index windows as 2x2 blocks of an H x W plane: odd sizes would be misread, not refused. */
+    private static void requireEven(Tensor x) {
+        if (x.shape().dim(2) % 2 != 0 || x.shape().dim(3) % 2 != 0) {
+            throw new IllegalArgumentException("reluPool2: height and width must be even, x has shape " + x.shape());
+        }
     }
 }

@@ -122,6 +122,39 @@ class CudaBatchedTest {
         }
     }
 
+    /** More students than gridDim.z may hold (65535): the launches are chunked; tiny products keep it cheap. */
+    @Test
+    void batchedGemmBeyondTheGridLimitIsChunked() {
+        int students = 65_537;
+        Shape a = batched(students, Shape.of(2, 5)), b = batched(students, Shape.of(5, 3)), o = batched(students, Shape.of(2, 3));
+        double[] av = values(34, a.numel()), bv = values(35, b.numel());
+        try (Scope sc = Scope.open()) {
+            Tensor co = Tensor.zeros(CPU, DType.F64, o);
+            CPU.gemm(Tensor.of(CPU, DType.F64, a, av), false, Tensor.of(CPU, DType.F64, b, bv), false, co);
+            for (GemmKernel.Version v : new GemmKernel.Version[] {GemmKernel.Version.NAIVE, GemmKernel.Version.TILED}) {
+                Tensor go = poisoned(o);
+                cuda.gemmKernel().gemm(v, dev(a, av), false, dev(b, bv), false, go);
+                assertClose(co.toDoubleArray(), cuda.downloadFloats(go), 2e-5 * Math.sqrt(5), Close.F32_RTOL, v + " gemm with " + students + " students");
+            }
+        }
+    }
+
+    /** The same for the convolution's student axis on gridDim.y (1x1 images, with a bias). */
+    @Test
+    void batchedConvBeyondTheGridLimitIsChunked() {
+        int students = 65_537;
+        ConvGeometry geo = new ConvGeometry(1, 0);
+        Shape x = Shape.of(students, 1, 2, 1, 1), w = Shape.of(students, 3, 2, 1, 1), y = Shape.of(students, 1, 3, 1, 1), bias = Shape.of(students, 3);
+        double[] xv = values(36, x.numel()), wv = values(37, w.numel()), bv = values(38, bias.numel());
+        try (Scope sc = Scope.open()) {
+            Tensor cy = Tensor.zeros(CPU, DType.F64, y);
+            CPU.conv2d(Tensor.of(CPU, DType.F64, x, xv), Tensor.of(CPU, DType.F64, w, wv), Tensor.of(CPU, DType.F64, bias, bv), geo, cy);
+            Tensor gy = poisoned(y);
+            cuda.conv2d(dev(x, xv), dev(w, wv), dev(bias, bv), geo, gy);
+            assertClose(cy.toDoubleArray(), cuda.downloadFloats(gy), 1e-5, Close.F32_RTOL, "conv2d with " + students + " students");
+        }
+    }
+
     @Test
     void backendGemmDispatchesOnRank() {
         Shape a = batched(S, Shape.of(33, 70)), b = batched(S, Shape.of(70, 31)), o = batched(S, Shape.of(33, 31));
@@ -239,20 +272,23 @@ class CudaBatchedTest {
                 Tensor cu = Tensor.of(CPU, x, u), cz = Tensor.of(CPU, x, z), cdy = Tensor.of(CPU, y, dy);
                 Tensor gu = Tensor.of(cuda, x, u), gz = Tensor.of(cuda, x, z), gdy = Tensor.of(cuda, y, dy);
 
-                Tensor co = Tensor.zeros(CPU, DType.F32, y), go = poisoned(y);
-                CPU.reluPool2(cu, cz, co);
-                cuda.reluPool2(gu, gz, go);
-                assertArrayEquals(co.toFloatArray(), cuda.downloadFloats(go), "reluPool2 " + x);
-
-                Tensor cself = Tensor.zeros(CPU, DType.F32, y), gself = poisoned(y);
-                CPU.reluPool2(cz, cz, cself);
-                cuda.reluPool2(gz, gz, gself); // u and z the same buffer: pool(relu(z))
-                assertArrayEquals(cself.toFloatArray(), cuda.downloadFloats(gself), "reluPool2(z, z) " + x);
-
-                Tensor cdx = Tensor.zeros(CPU, DType.F32, x), gdx = poisoned(x);
-                CPU.reluPool2Grad(cdy, cz, cdx);
-                cuda.reluPool2Grad(gdy, gz, gdx);
-                assertArrayEquals(cdx.toFloatArray(), cuda.downloadFloats(gdx), "reluPool2Grad " + x);
+                Shape planes = Shape.of(sh[0], sh[1]);
+                float[] scale = awkward(53, planes.numel()), shift = awkward(54, planes.numel());
+                Tensor cs = Tensor.of(CPU, planes, scale), ct = Tensor.of(CPU, planes, shift);
+                Tensor gs = Tensor.of(cuda, planes, scale), gt = Tensor.of(cuda, planes, shift);
+                // (u, x, scale, shift): masked with a given u, pool(relu(x)), and both with the per-plane affine.
+                Tensor[][] cpuArgs = {{cu, cz, null, null}, {null, cz, null, null}, {cu, cz, cs, ct}, {null, cz, cs, ct}};
+                Tensor[][] gpuArgs = {{gu, gz, null, null}, {null, gz, null, null}, {gu, gz, gs, gt}, {null, gz, gs, gt}};
+                for (int k = 0; k < cpuArgs.length; k++) {
+                    Tensor co = Tensor.zeros(CPU, DType.F32, y), go = poisoned(y);
+                    CPU.reluPool2(cpuArgs[k][0], cpuArgs[k][1], cpuArgs[k][2], cpuArgs[k][3], co);
+                    cuda.reluPool2(gpuArgs[k][0], gpuArgs[k][1], gpuArgs[k][2], gpuArgs[k][3], go);
+                    assertArrayEquals(co.toFloatArray(), cuda.downloadFloats(go), "reluPool2 case " + k + " " + x);
+                    Tensor cdx = Tensor.zeros(CPU, DType.F32, x), gdx = poisoned(x);
+                    CPU.reluPool2Grad(cdy, cpuArgs[k][1], cpuArgs[k][2], cpuArgs[k][3], cdx);
+                    cuda.reluPool2Grad(gdy, gpuArgs[k][1], gpuArgs[k][2], gpuArgs[k][3], gdx);
+                    assertArrayEquals(cdx.toFloatArray(), cuda.downloadFloats(gdx), "reluPool2Grad case " + k + " " + x);
+                }
             }
         }
     }
