@@ -65,6 +65,9 @@ if m4 and td:
 if m1 and td:
     peak = m1.get("device_peak_reserved_bytes", 0)
     print(f"| peak device memory, 1 segment (mkdt: reserved) | {gb(peak)} | {gb(td['peak_bytes'])} | {peak / td['peak_bytes']:.3f} (<= 0.05) |")
+if m1 and "kernel_launches_per_iteration" in m1:
+    n = m1["kernel_launches_per_iteration"]
+    print(f"| kernel launches per MKDT iteration (what a CUDA graph would replace) | {n:,} ({m1['seconds_median'] / n * 1e6:.1f} us of iteration per launch) | - | - |")
 for s in (1, 4, 8):
     e = one(mk, what="expert_steps", batch_students=s)
     if e and te:

@@ -140,6 +140,7 @@ public final class BenchCommand implements Callable<Integer> {
             out.flush();
         }
         long[] peak = new long[1];
+        long launchesBefore = cuda ? ((CudaBackend) backend).kernelLaunches() : 0;
         // On the GPU one untimed iteration first (module loading, allocator warm-up); on the CPU
         // an iteration takes minutes, so none.
         Timing.Stats s = Timing.measure(cuda ? 1 : 0, iterations, () -> {
@@ -162,7 +163,11 @@ public final class BenchCommand implements Callable<Integer> {
         m.put("iterations", s.repeats());
         m.put("peak_bytes_above_inputs", peak[0]);
         m.put("input_bytes", bench.inputBytes());
-        if (cuda) m.put("device_peak_reserved_bytes", ((CudaBackend) backend).peakReservedBytes());
+        if (cuda) {
+            m.put("device_peak_reserved_bytes", ((CudaBackend) backend).peakReservedBytes());
+            // untimed warm-up iteration + timed ones, all alike
+            m.put("kernel_launches_per_iteration", (((CudaBackend) backend).kernelLaunches() - launchesBefore) / (s.repeats() + 1));
+        }
         emit(out, mapper, m, String.format("%.1f s per iteration (median of %d; includes JIT warm-up when 1), peak %,d bytes above the %,d bytes of inputs",
                 s.median(), s.repeats(), peak[0], bench.inputBytes()));
         return 0;

@@ -44,6 +44,7 @@ public final class CudaBackend implements Backend {
     final GemmKernel gemm;
     final Conv2dKernel conv2d;
     final AvgPool2Kernel avgPool2;
+    private final Launcher launcher;
     final ReluPool2Kernel reluPool2;
     final RowsKernel rows;
     final SgdKernel sgd;
@@ -54,7 +55,7 @@ public final class CudaBackend implements Backend {
         this.device = device;
         device.makeCurrent();
         allocator = new DeviceAllocator(device);
-        Launcher launcher = new Launcher(device);
+        launcher = new Launcher(device);
         cublas = Cublas.probe(device);
         elementwise = new ElementwiseKernel(new KernelModule("elementwise"), launcher);
         reduce = new ReduceKernel(new KernelModule("reduce"), launcher, this);
@@ -90,6 +91,14 @@ public final class CudaBackend implements Backend {
     /** The GEMM family, for benchmarks and tests that pick a version. */
     public GemmKernel gemmKernel() {
         return gemm;
+    }
+
+    /**
+     * Kernel launches so far, every kernel of this backend (cuBLAS calls not included): divided
+     * by the work done, the per-launch overhead a CUDA graph could remove.
+     */
+    public long kernelLaunches() {
+        return launcher.launches();
     }
 
     /** Waits for all queued work (benchmarks call this inside the timed region). */

@@ -39,6 +39,8 @@ final class Launcher {
     static final int MAX_GRID_YZ = 65535;
 
     private final CudaDevice device;
+    /** Kernels launched so far (all threads): what a CUDA graph of a step would replace. */
+    private final java.util.concurrent.atomic.LongAdder launches = new java.util.concurrent.atomic.LongAdder();
     private final ThreadLocal<Slots> slots = ThreadLocal.withInitial(Slots::new);
 
     Launcher(CudaDevice device) {
@@ -61,6 +63,7 @@ final class Launcher {
         Pointer params = arguments(args);
         try {
             cuLaunchKernel(f, gridX, gridY, gridZ, blockX, blockY, 1, sharedBytes, device.stream(), params, null);
+            launches.increment();
             if (SYNC_EACH) cuStreamSynchronize(device.stream());
         } catch (CudaException e) {
             throw new CudaException("kernel " + name + " (grid " + gridX + "x" + gridY + "x" + gridZ + ", block " + blockX + "x" + blockY + "): " + e.getMessage());
@@ -70,6 +73,11 @@ final class Launcher {
     /** The kernelParams pointer for {@code args}, built in the calling thread's reusable slots. */
     Pointer arguments(Object... args) {
         return slots.get().fill(args);
+    }
+
+    /** Kernels launched by this launcher so far. */
+    long launches() {
+        return launches.sum();
     }
 
     /** 1-D launch. */
