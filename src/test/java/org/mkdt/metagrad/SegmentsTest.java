@@ -11,6 +11,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.mkdt.backend.cpu.CpuBackend;
 import org.mkdt.tensor.DType;
 import org.mkdt.tensor.Scope;
+import org.mkdt.testing.Close;
 
 /**
  * S trajectory segments unrolled together as one batch of students: the meta-gradient equals
@@ -36,8 +37,8 @@ class SegmentsTest {
             }
             assertEquals(loss, batched.loss(), tolerance * Math.abs(loss), "matching loss");
             assertEquals(dAlpha, batched.dAlpha(), tolerance * Math.abs(dAlpha), "dAlpha");
-            assertClose(dImages, batched.dImages().toDoubleArray(), tolerance, "dImages");
-            assertClose(dTargets, batched.dTargets().toDoubleArray(), tolerance, "dTargets");
+            Close.assertScaled(dImages, batched.dImages().toDoubleArray(), tolerance, "dImages");
+            Close.assertScaled(dTargets, batched.dTargets().toDoubleArray(), tolerance, "dTargets");
         }
     }
 
@@ -49,8 +50,8 @@ class SegmentsTest {
             MetaGradResult fast = new RecomputeMetaGrad().compute(p), naive = new NaiveMetaGrad().compute(p);
             assertEquals(naive.loss(), fast.loss(), 1e-12 * naive.loss());
             assertEquals(naive.dAlpha(), fast.dAlpha(), 1e-10 * Math.abs(naive.dAlpha()));
-            assertClose(naive.dImages().toDoubleArray(), fast.dImages().toDoubleArray(), 1e-10, "dImages");
-            assertClose(naive.dTargets().toDoubleArray(), fast.dTargets().toDoubleArray(), 1e-10, "dTargets");
+            Close.assertScaled(naive.dImages().toDoubleArray(), fast.dImages().toDoubleArray(), 1e-10, "dImages");
+            Close.assertScaled(naive.dTargets().toDoubleArray(), fast.dTargets().toDoubleArray(), 1e-10, "dTargets");
         }
     }
 
@@ -71,16 +72,5 @@ class SegmentsTest {
 
     private static void add(double[] acc, double[] v, double scale) {
         for (int i = 0; i < acc.length; i++) acc[i] += scale * v[i];
-    }
-
-    /** max |a - b| within tolerance * max |a| (a scale-aware bound for a whole gradient). */
-    private static void assertClose(double[] expected, double[] actual, double tolerance, String what) {
-        double scale = 0, err = 0;
-        for (int i = 0; i < expected.length; i++) {
-            scale = Math.max(scale, Math.abs(expected[i]));
-            err = Math.max(err, Math.abs(expected[i] - actual[i]));
-        }
-        assertTrue(scale > 0, what + " vanishes: the comparison proves nothing");
-        assertTrue(err <= tolerance * scale, what + ": max error " + err + " vs scale " + scale);
     }
 }

@@ -33,6 +33,21 @@ public final class Close {
     }
 
     /** Seeded U(-1, 1) values. */
+    /**
+     * max |expected - actual| within tolerance * max |expected|: a bound relative to the whole
+     * vector's scale (for a gradient, whose small entries carry no relative precision). Fails
+     * when expected vanishes, since agreeing with zero proves nothing.
+     */
+    public static void assertScaled(double[] expected, double[] actual, double tolerance, String what) {
+        double scale = 0, err = 0;
+        for (int i = 0; i < expected.length; i++) {
+            scale = Math.max(scale, Math.abs(expected[i]));
+            err = Math.max(err, Math.abs(expected[i] - actual[i]));
+        }
+        if (!(scale > 0)) fail(what + " vanishes: the comparison proves nothing");
+        if (!(err <= tolerance * scale)) fail(what + ": max error " + err + " vs scale " + scale + " (tolerance " + tolerance + ")");
+    }
+
     public static double[] uniform(long seed, int n) {
         UniformRandomProvider rng = RandomSource.XO_RO_SHI_RO_128_PP.create(seed);
         double[] v = new double[n];

@@ -55,10 +55,10 @@ class CudaSegmentsTest {
                 for (int i = 0; i < d.length; i++) dImages[i] += d[i] / count;
             }
             assertEquals(dAlpha, batched.dAlpha(), 2e-4 * Math.abs(dAlpha), "dAlpha, batched vs separate on CUDA");
-            assertClose(dImages, batched.dImages().toDoubleArray(), 2e-4, "dImages, batched vs separate on CUDA");
+            Close.assertScaled(dImages, batched.dImages().toDoubleArray(), 2e-4, "dImages, batched vs separate on CUDA");
             MetaGradResult cpu = new RecomputeMetaGrad().compute(MatchingProblem.ofSegments(ToyProblem.segments(new CpuBackend(), DType.F64, 4, 11, count)));
             assertEquals(cpu.dAlpha(), batched.dAlpha(), 1e-3 * Math.abs(cpu.dAlpha()), "dAlpha, CUDA float32 vs CPU float64");
-            assertClose(cpu.dImages().toDoubleArray(), batched.dImages().toDoubleArray(), 1e-3, "dImages, CUDA float32 vs CPU float64");
+            Close.assertScaled(cpu.dImages().toDoubleArray(), batched.dImages().toDoubleArray(), 1e-3, "dImages, CUDA float32 vs CPU float64");
         }
     }
 
@@ -73,7 +73,7 @@ class CudaSegmentsTest {
             List<NdArray> batched = Experts.trainBatched(net, images, targets, settings, indices, null);
             for (int j = 0; j < indices.length; j++) {
                 float[] alone = Experts.train(net, images, targets, settings, indices[j]).toFloats();
-                assertClose(toDoubles(alone), toDoubles(batched.get(j).toFloats()), 1e-4, "expert " + indices[j]);
+                Close.assertScaled(toDoubles(alone), toDoubles(batched.get(j).toFloats()), 1e-4, "expert " + indices[j]);
             }
         }
     }
@@ -92,15 +92,5 @@ class CudaSegmentsTest {
         double[] d = new double[f.length];
         for (int i = 0; i < f.length; i++) d[i] = f[i];
         return d;
-    }
-
-    /** max |a - b| within tolerance * max |a|. */
-    private static void assertClose(double[] expected, double[] actual, double tolerance, String what) {
-        double scale = 0, err = 0;
-        for (int i = 0; i < expected.length; i++) {
-            scale = Math.max(scale, Math.abs(expected[i]));
-            err = Math.max(err, Math.abs(expected[i] - actual[i]));
-        }
-        assertTrue(scale > 0 && err <= tolerance * scale, what + ": max error " + err + " vs scale " + scale);
     }
 }
