@@ -87,6 +87,32 @@ public final class MetaGradCheck {
         }
     }
 
+    /**
+     * Segments: S trajectory segments unrolled together as one batch of students against the
+     * mean of the S segments' own meta-gradients (each unrolled alone); float64, so the two
+     * should agree to rounding.
+     */
+    public static Agreement segments(int count, int steps, long seed) {
+        CpuBackend cpu = new CpuBackend();
+        try (Scope s = Scope.open()) {
+            java.util.List<MatchingProblem> singles = ToyProblem.segments(cpu, DType.F64, steps, seed, count);
+            MetaGradResult batched = new RecomputeMetaGrad().compute(MatchingProblem.ofSegments(singles));
+            double[] images = new double[batched.dImages().numel()], targets = new double[batched.dTargets().numel()];
+            double alpha = 0;
+            for (MatchingProblem p : singles) {
+                MetaGradResult r = new RecomputeMetaGrad().compute(p);
+                double[] di = r.dImages().toDoubleArray(), dt = r.dTargets().toDoubleArray();
+                for (int i = 0; i < images.length; i++) images[i] += di[i] / count;
+                for (int i = 0; i < targets.length; i++) targets[i] += dt[i] / count;
+                alpha += r.dAlpha() / count;
+            }
+            return new Agreement(steps,
+                    GradCheck.relativeError(java.util.List.of(images), java.util.List.of(batched.dImages().toDoubleArray())),
+                    GradCheck.relativeError(java.util.List.of(targets), java.util.List.of(batched.dTargets().toDoubleArray())),
+                    GradCheck.relativeError(java.util.List.of(new double[] {alpha}), java.util.List.of(new double[] {batched.dAlpha()})));
+        }
+    }
+
     /** Directional derivatives along seeded random directions: images, targets, alpha. */
     public static Directional[] finiteDifferences(int steps, long seed) {
         CpuBackend cpu = new CpuBackend();

@@ -20,6 +20,8 @@ final class MetaGradReport {
     static final int STEPS = 6;
     static final int SMALL_N = 5;
     static final int LARGE_N = 40;
+    /** Segments of the batched-segments comparison. */
+    static final int SEGMENTS = 3;
 
     private MetaGradReport() {}
 
@@ -27,12 +29,13 @@ final class MetaGradReport {
         Agreement agree = MetaGradCheck.agreement(STEPS, seed);
         Directional[] fd = MetaGradCheck.finiteDifferences(STEPS, seed);
         Memory mem = MetaGradCheck.memory(SMALL_N, LARGE_N, seed);
+        Agreement seg = MetaGradCheck.segments(SEGMENTS, STEPS, seed);
         boolean fdPass = true;
         for (Directional d : fd) fdPass &= d.pass();
-        boolean ok = agree.pass() && fdPass && mem.pass();
+        boolean ok = agree.pass() && fdPass && mem.pass() && seg.pass();
         SweepTrace sweeps = trace ? MetaGradCheck.trace(STEPS, seed) : null;
         if (json) {
-            out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(document(agree, fd, mem, sweeps, ok, seed)));
+            out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(document(agree, fd, mem, seg, sweeps, ok, seed)));
             return ok;
         }
         out.printf("Exact meta-gradient checks, float64, toy problem: ConvNet depth 2 width 6 on 3x8x8, %d images, batch %d, seed %d%n",
@@ -48,6 +51,9 @@ final class MetaGradReport {
                 mem.recomputeSmall(), mem.recomputeLarge(), mem.recomputeLarge() - mem.recomputeSmall(), mem.recomputeGrowthRatio(), MetaGradCheck.MEMORY_TOLERANCE);
         out.printf("   naive     %,12d -> %,12d  growth %,12d = %.1f x (N2-N1)|theta| (the whole double-backward graph)   %s%n",
                 mem.naiveSmall(), mem.naiveLarge(), mem.naiveLarge() - mem.naiveSmall(), mem.naiveGrowthRatio(), mem.pass() ? "ok" : "FAIL");
+        out.printf("4. %d segments unrolled as one batch of students vs the mean of the %d unrolled alone (N = %d, distill --segments), tolerance %.0e%n",
+                SEGMENTS, SEGMENTS, seg.steps(), MetaGradCheck.AGREEMENT_TOLERANCE);
+        out.printf("   images %.2e   targets %.2e   alpha %.2e   %s%n", seg.imagesError(), seg.targetsError(), seg.alphaError(), seg.pass() ? "ok" : "FAIL");
         if (sweeps != null) printTrace(out, sweeps);
         out.println(ok ? "all meta-gradient checks within tolerance" : "SOME META-GRADIENT CHECKS FAILED");
         return ok;
@@ -62,7 +68,7 @@ final class MetaGradReport {
         for (SweepTrace.Reverse r : t.reverseSteps()) out.printf("   %4d %16.8f %22.10f%n", r.step(), r.adjointNorm(), r.alphaContribution());
     }
 
-    private static Map<String, Object> document(Agreement a, Directional[] fd, Memory m, SweepTrace t, boolean ok, long seed) {
+    private static Map<String, Object> document(Agreement a, Directional[] fd, Memory m, Agreement seg, SweepTrace t, boolean ok, long seed) {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("check", "metagrad");
         doc.put("dtype", "float64");
@@ -99,6 +105,15 @@ final class MetaGradReport {
         mem.put("tolerance", MetaGradCheck.MEMORY_TOLERANCE);
         mem.put("pass", m.pass());
         doc.put("peak_memory", mem);
+        Map<String, Object> segments = new LinkedHashMap<>();
+        segments.put("segments", SEGMENTS);
+        segments.put("steps", seg.steps());
+        segments.put("images_relative_error", seg.imagesError());
+        segments.put("targets_relative_error", seg.targetsError());
+        segments.put("alpha_relative_error", seg.alphaError());
+        segments.put("tolerance", MetaGradCheck.AGREEMENT_TOLERANCE);
+        segments.put("pass", seg.pass());
+        doc.put("batched_segments_vs_separate", segments);
         if (t != null) {
             doc.put("forward_sweep", t.forwardSteps());
             doc.put("reverse_sweep", t.reverseSteps());

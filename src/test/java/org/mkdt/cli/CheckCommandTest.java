@@ -31,6 +31,8 @@ class CheckCommandTest {
         assertTrue(doc.get("naive_vs_recompute").get("pass").asBoolean());
         assertEquals(3, doc.get("recompute_vs_finite_differences").size());
         assertTrue(doc.get("peak_memory").get("pass").asBoolean());
+        assertTrue(doc.get("batched_segments_vs_separate").get("pass").asBoolean());
+        assertEquals(3, doc.get("batched_segments_vs_separate").get("segments").asInt());
         assertEquals(6, doc.get("reverse_sweep").size());
     }
 
