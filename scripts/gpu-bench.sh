@@ -2,8 +2,9 @@
 # MKDT on the GPU beside PyTorch, same card, same run (the GPU-MKDT issue's measurement),
 # float32 on both (torch_reference.py defaults to fp32, TF32 off; mkdt has no TF32 path):
 #   1. one distillation iteration's exact meta-gradient, N = 40, batch 256, 1000 images of
-#      3x32x32, D = 512: `mkdt bench metagrad --device cuda` (1 segment, and 4 segments as one
-#      batch: seconds per segment) vs `torch_reference.py distill`; peak device memory of both;
+#      3x32x32, D = 512: `mkdt bench metagrad --device cuda` (1 segment; 4 segments as one
+#      batch: seconds per segment; 1 segment with each step taken 64 images at a time: the
+#      memory-lean setting) vs `torch_reference.py distill`; peak device memory of both;
 #   2. expert training images/s, batch 256 per student: `mkdt bench experts --device cuda
 #      --batch-students S` for S = 1, 4, 8 vs `torch_reference.py expert` (one student).
 # Needs the bundle (scripts/gpu-bundle.sh) and ../shared/bench/torch_reference.py copied to
@@ -27,6 +28,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | 
 : > "$out/mkdt.jsonl"
 mk 200 bench metagrad --device cuda --steps "$steps" --batch 256 --images 1000 --iterations "$iters" --json | tee -a "$out/mkdt.jsonl"
 mk 200 bench metagrad --device cuda --segments 4 --steps "$steps" --batch 256 --images 1000 --iterations 2 --json | tee -a "$out/mkdt.jsonl"
+mk 200 bench metagrad --device cuda --chunk 64 --steps "$steps" --batch 256 --images 1000 --iterations 2 --json | tee -a "$out/mkdt.jsonl"
 for s in 1 4 8; do
   mk 120 bench experts --device cuda --batch-students "$s" --batch 256 --steps 20 --warmup 2 --reps 3 --json | tee -a "$out/mkdt.jsonl"
 done
@@ -53,7 +55,8 @@ def rows(name):
 mk, th = rows("mkdt.jsonl"), rows("torch.jsonl")
 def one(rs, **kv):
     return next((r for r in rs if all(r.get(k) == v for k, v in kv.items())), None)
-m1, m4 = one(mk, what="metagrad_iteration", segments=1), one(mk, what="metagrad_iteration", segments=4)
+m1, m4 = one(mk, what="metagrad_iteration", segments=1, chunk=0), one(mk, what="metagrad_iteration", segments=4)
+mc = one(mk, what="metagrad_iteration", segments=1, chunk=64)
 td, te = one(th, what="distill_iteration"), one(th, what="expert_steps")
 gb = lambda b: f"{b / 1e9:.2f} GB"
 print("| measurement | mkdt | PyTorch | ratio (goal) |")
@@ -65,6 +68,10 @@ if m4 and td:
 if m1 and td:
     peak = m1.get("device_peak_reserved_bytes", 0)
     print(f"| peak device memory, 1 segment (mkdt: reserved) | {gb(peak)} | {gb(td['peak_bytes'])} | {peak / td['peak_bytes']:.3f} (<= 0.05) |")
+if mc and td:
+    peak = mc.get("device_peak_reserved_bytes", 0)
+    print(f"| s per MKDT iteration, steps in chunks of 64 images | {mc['seconds_median']:.3f} | {td['seconds_median']:.3f} | {mc['seconds_median'] / td['seconds_median']:.2f} (<= 0.33) |")
+    print(f"| peak device memory, chunks of 64 (mkdt: reserved) | {gb(peak)} | {gb(td['peak_bytes'])} | {peak / td['peak_bytes']:.3f} (<= 0.05) |")
 if m1 and "kernel_launches_per_iteration" in m1:
     n = m1["kernel_launches_per_iteration"]
     print(f"| kernel launches per MKDT iteration (what a CUDA graph would replace) | {n:,} ({m1['seconds_median'] / n * 1e6:.1f} us of iteration per launch) | - | - |")

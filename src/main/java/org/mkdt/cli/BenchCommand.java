@@ -69,6 +69,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--segments", description = "metagrad: trajectory segments per iteration, unrolled as one batch (default: ${DEFAULT-VALUE}).")
     int segments = 1;
 
+    @Option(names = "--chunk", description = "metagrad: images of a step's minibatch taken at a time (0: all; less memory) (default: ${DEFAULT-VALUE}).")
+    int chunk = 0;
+
     @Option(names = "--batch-students", description = "experts: students trained at once (default: ${DEFAULT-VALUE}).")
     int batchStudents = 1;
 
@@ -128,15 +131,16 @@ public final class BenchCommand implements Callable<Integer> {
         checkRange("--width", width, 1, 1024);
         checkRange("--iterations", iterations, 1, 100);
         checkRange("--segments", segments, 1, 1024);
+        checkRange("--chunk", chunk, 0, 65536);
         ObjectMapper mapper = new ObjectMapper();
         org.mkdt.backend.Backend backend = backend();
         boolean cuda = backend instanceof CudaBackend;
         String engine = engine(backend);
         MetaGradBench bench = new MetaGradBench(backend, steps, batch, images, width, 512, 1, segments);
-        RecomputeMetaGrad impl = new RecomputeMetaGrad();
+        RecomputeMetaGrad impl = new RecomputeMetaGrad(chunk);
         if (!json) {
-            out.printf("Meta-gradient (recompute), %s: N = %d, batch %d, %d images 3x32x32, width %d, D = 512, %d segment(s), float32%n",
-                    where(backend), steps, batch, images, width, segments);
+            out.printf("Meta-gradient (recompute), %s: N = %d, batch %d%s, %d images 3x32x32, width %d, D = 512, %d segment(s), float32%n",
+                    where(backend), steps, batch, chunk == 0 ? "" : " in chunks of " + chunk, images, width, segments);
             out.flush();
         }
         long[] peak = new long[1];
@@ -157,6 +161,7 @@ public final class BenchCommand implements Callable<Integer> {
         m.put("images", images);
         m.put("width", width);
         m.put("segments", segments);
+        m.put("chunk", chunk);
         m.put("seconds_median", s.median());
         m.put("seconds_per_segment", s.median() / segments);
         m.put("seconds_min", s.min());

@@ -16,17 +16,30 @@ final class InnerStep {
     /**
      * Step k's inner loss of every segment, summed: sum over s of MSE(f(images[idx_s]; theta_s),
      * targets[idx_s]). The segments are independent, so its gradient in the packed theta is each
-     * segment's own gradient, side by side.
+     * segment's own gradient side by side.
      */
     static Tensor innerLoss(MatchingProblem p, Tensor theta, Tensor images, Tensor targets, int k) {
+        return innerLoss(p, theta, images, targets, k, 0, p.schedules().get(0).batch(k).length);
+    }
+
+    /**
+     * The part of step k's inner loss that images [from, to) of each segment's minibatch
+     * contribute: each segment's MSE over those rows, weighted by their share of the minibatch
+     * (to - from) / b. The student treats every image on its own (instance norm, no batch
+     * statistics), so these parts add up to the whole loss, and their gradients, Hessian-vector
+     * products and mixed terms to the whole step's: a step can be taken in chunks whose graphs
+     * are alive one at a time.
+     */
+    static Tensor innerLoss(MatchingProblem p, Tensor theta, Tensor images, Tensor targets, int k, int from, int to) {
         int segments = p.segments();
-        int b = p.schedules().get(0).batch(k).length;
-        int[] idx = new int[segments * b];
-        for (int s = 0; s < segments; s++) System.arraycopy(p.schedules().get(s).batch(k), 0, idx, s * b, b);
-        Shape in = p.net().inputShape(b);
-        Tensor x = Shaping.reshape(Rows.gather(images, idx), Shape.of(segments, b, in.dim(1), in.dim(2), in.dim(3)));
-        Tensor y = Shaping.reshape(Rows.gather(targets, idx), Shape.of(segments, b, p.net().outDim()));
-        return Reduce.sumAll(Loss.mseEach(p.students().forward(theta, x), y));
+        int b = p.schedules().get(0).batch(k).length, c = to - from;
+        int[] idx = new int[segments * c];
+        for (int s = 0; s < segments; s++) System.arraycopy(p.schedules().get(s).batch(k), from, idx, s * c, c);
+        Shape in = p.net().inputShape(c);
+        Tensor x = Shaping.reshape(Rows.gather(images, idx), Shape.of(segments, c, in.dim(1), in.dim(2), in.dim(3)));
+        Tensor y = Shaping.reshape(Rows.gather(targets, idx), Shape.of(segments, c, p.net().outDim()));
+        Tensor loss = Reduce.sumAll(Loss.mseEach(p.students().forward(theta, x), y));
+        return c == b ? loss : Elementwise.scale(loss, (double) c / b);
     }
 
     /**

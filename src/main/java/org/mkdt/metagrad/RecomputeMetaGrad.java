@@ -4,6 +4,7 @@ import java.util.List;
 import org.mkdt.autograd.Autograd;
 import org.mkdt.autograd.GradMode;
 import org.mkdt.backend.Backend;
+import org.mkdt.backend.BinaryOp;
 import org.mkdt.ops.Elementwise;
 import org.mkdt.ops.Reduce;
 import org.mkdt.tensor.MemoryStats;
@@ -32,9 +33,36 @@ import org.mkdt.tensor.Tensor;
  * dAlpha is accumulated on the device: without a trace, the sweep never waits for the host.
  */
 public final class RecomputeMetaGrad implements MetaGrad {
+    private final int chunk;
+
+    /** Each step taken whole: the activation memory of one step. */
+    public RecomputeMetaGrad() {
+        this(0);
+    }
+
+    /**
+     * Each step's minibatch taken {@code chunk} images at a time (0: whole). The chunks' parts
+     * of the loss add up to the step's (see InnerStep), so the results are the same up to
+     * float rounding, and only one chunk's double-backward graph is alive at a time: the
+     * activation memory of {@code chunk} images instead of the minibatch, for somewhat smaller
+     * kernels.
+     */
+    public RecomputeMetaGrad(int chunk) {
+        if (chunk < 0) throw new IllegalArgumentException("meta-gradient: chunk must be 0 (whole minibatch) or positive, got " + chunk);
+        this.chunk = chunk;
+    }
+
     @Override
     public String name() {
         return "recompute";
+    }
+
+    /** [from, to) ranges covering a minibatch of b images, chunk at a time. */
+    private int[][] chunks(int b) {
+        int c = chunk == 0 ? b : Math.min(chunk, b);
+        int[][] out = new int[(b + c - 1) / c][];
+        for (int i = 0; i < out.length; i++) out[i] = new int[] {i * c, Math.min(b, (i + 1) * c)};
+        return out;
     }
 
     @Override
@@ -65,21 +93,35 @@ public final class RecomputeMetaGrad implements MetaGrad {
             Tensor dAlpha = Tensor.zeros(p.images().backend(), p.images().dtype(), Shape.of());
             Backend b = a.backend();
             for (int k = n - 1; k >= 0; k--) {
-                try (Scope s = Scope.open()) {
-                    Tensor theta = thetas[k].detach().requireGrad();
-                    Tensor images = p.images().detach().requireGrad();
-                    Tensor targets = p.targets().detach().requireGrad();
-                    Tensor inner = InnerStep.innerLoss(p, theta, images, targets, k);
-                    Tensor g = Autograd.grad(inner, List.of(theta), true).get(0);
-                    Tensor sTensor = Reduce.sumAll(Elementwise.mul(g, a));
-                    List<Tensor> ds = Autograd.grad(sTensor, List.of(theta, images, targets), false);
-                    double sk = trace != null ? sTensor.item() : Double.NaN; // a host round trip: only when traced
-                    // Fused, in place, no host round trip: dX -= alpha ds/dX, dY -= alpha ds/dY,
-                    // and a -= alpha ds/dtheta (= (I - alpha H_k) a) with dAlpha -= s in the same pass.
-                    b.adjointStep(dImages, ds.get(1), alpha, null, null);
-                    b.adjointStep(dTargets, ds.get(2), alpha, null, null);
-                    b.adjointStep(a, ds.get(0), alpha, sTensor, dAlpha);
-                    if (trace != null) trace.reverse(k, Math.sqrt(Reduce.sumAll(Elementwise.square(a)).item()), -sk);
+                try (Scope step = Scope.open()) {
+                    // H_k a and s_k = <a, g_k> summed over the chunks (a stays a_{k+1} throughout);
+                    // the mixed terms go straight into dX and dY, each chunk touching its own rows.
+                    Tensor hv = null, sk = null;
+                    for (int[] c : chunks(p.schedules().get(0).batch(k).length)) {
+                        try (Scope s = Scope.open()) {
+                            Tensor theta = thetas[k].detach().requireGrad();
+                            Tensor images = p.images().detach().requireGrad();
+                            Tensor targets = p.targets().detach().requireGrad();
+                            Tensor inner = InnerStep.innerLoss(p, theta, images, targets, k, c[0], c[1]);
+                            Tensor g = Autograd.grad(inner, List.of(theta), true).get(0);
+                            Tensor sTensor = Reduce.sumAll(Elementwise.mul(g, a));
+                            List<Tensor> ds = Autograd.grad(sTensor, List.of(theta, images, targets), false);
+                            // Fused, in place, no host round trip: dX -= alpha ds/dX, dY -= alpha ds/dY.
+                            b.adjointStep(dImages, ds.get(1), alpha, null, null);
+                            b.adjointStep(dTargets, ds.get(2), alpha, null, null);
+                            if (hv == null) {
+                                hv = s.keep(ds.get(0).detach());
+                                sk = s.keep(sTensor.detach());
+                            } else {
+                                b.binary(BinaryOp.ADD, hv, ds.get(0), hv);
+                                b.binary(BinaryOp.ADD, sk, sTensor, sk);
+                            }
+                        }
+                    }
+                    double skValue = trace != null ? sk.item() : Double.NaN; // a host round trip: only when traced
+                    // a -= alpha H_k a (= (I - alpha H_k) a), with dAlpha -= s_k in the same pass.
+                    b.adjointStep(a, hv, alpha, sk, dAlpha);
+                    if (trace != null) trace.reverse(k, Math.sqrt(Reduce.sumAll(Elementwise.square(a)).item()), -skValue);
                 }
                 thetas[k + 1].storage().release(); // no longer needed (theta_0 is the caller's and stays)
             }
@@ -90,16 +132,25 @@ public final class RecomputeMetaGrad implements MetaGrad {
     }
 
     /**
-     * One plain SGD step of the inner loop (all segments at once): theta_k - alpha * grad
-     * l_k(theta_k), outside the graph; the result belongs to the caller's scope, everything else
-     * is released.
+     * One plain SGD step of the inner loop (all segments at once, the minibatch in chunks):
+     * theta_k - alpha * grad l_k(theta_k), outside the graph; the result belongs to the caller's
+     * scope, everything else is released.
      */
-    static Tensor step(MatchingProblem p, Tensor thetaK, int k, SweepTrace trace) {
+    Tensor step(MatchingProblem p, Tensor thetaK, int k, SweepTrace trace) {
         try (Scope s = Scope.open(); GradMode.Guard on = GradMode.set(true)) {
-            Tensor theta = thetaK.detach().requireGrad();
-            Tensor loss = InnerStep.innerLoss(p, theta, p.images(), p.targets(), k);
-            Tensor g = Autograd.grad(loss, List.of(theta), false).get(0);
-            if (trace != null) trace.forward(k, loss.item(), Math.sqrt(InnerStep.squaredDistance(thetaK, p.thetaStar()).item()));
+            Tensor g = null;
+            double loss = 0;
+            for (int[] c : chunks(p.schedules().get(0).batch(k).length)) {
+                try (Scope part = Scope.open()) {
+                    Tensor theta = thetaK.detach().requireGrad();
+                    Tensor l = InnerStep.innerLoss(p, theta, p.images(), p.targets(), k, c[0], c[1]);
+                    Tensor gc = Autograd.grad(l, List.of(theta), false).get(0);
+                    if (trace != null) loss += l.item();
+                    if (g == null) g = part.keep(gc.detach());
+                    else g.backend().binary(BinaryOp.ADD, g, gc, g);
+                }
+            }
+            if (trace != null) trace.forward(k, loss, Math.sqrt(InnerStep.squaredDistance(thetaK, p.thetaStar()).item()));
             try (GradMode.Guard off = GradMode.noGrad()) {
                 return s.keep(Elementwise.sub(thetaK, Elementwise.scale(g, p.alpha())));
             }
@@ -108,6 +159,10 @@ public final class RecomputeMetaGrad implements MetaGrad {
 
     /** The matching loss alone (a forward sweep that keeps one parameter vector at a time). */
     public static double loss(MatchingProblem p) {
+        return new RecomputeMetaGrad().lossOf(p);
+    }
+
+    private double lossOf(MatchingProblem p) {
         try (Scope s = Scope.open(); GradMode.Guard off = GradMode.noGrad()) {
             Tensor theta = p.theta0();
             for (int k = 0; k < p.steps(); k++) {

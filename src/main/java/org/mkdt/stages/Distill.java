@@ -33,16 +33,21 @@ public final class Distill {
 
     private Distill() {}
 
-    /** @param segments trajectory segments per iteration, unrolled together; their gradients are averaged */
+    /**
+     * @param segments trajectory segments per iteration, unrolled together; their gradients are averaged
+     * @param chunk    images of a step's minibatch taken at a time in the meta-gradient (0: all;
+     *                 the same result up to float rounding, less activation memory)
+     */
     public record Settings(int iterations, int synSteps, int expertEpochs, int maxStartEpoch, int batchSyn,
-                           double lrImg, double lrY, double lrLr, long seed, int segments) {
+                           double lrImg, double lrY, double lrLr, long seed, int segments, int chunk) {
         public Settings {
             if (segments < 1) throw new IllegalArgumentException("distill: --segments must be at least 1, got " + segments);
+            if (chunk < 0) throw new IllegalArgumentException("distill: --chunk must be 0 (whole minibatch) or positive, got " + chunk);
         }
 
-        /** One segment per iteration, as the reference implementation does. */
+        /** One segment per iteration, as the reference implementation does, each step taken whole. */
         public Settings(int iterations, int synSteps, int expertEpochs, int maxStartEpoch, int batchSyn, double lrImg, double lrY, double lrLr, long seed) {
-            this(iterations, synSteps, expertEpochs, maxStartEpoch, batchSyn, lrImg, lrY, lrLr, seed, 1);
+            this(iterations, synSteps, expertEpochs, maxStartEpoch, batchSyn, lrImg, lrY, lrLr, seed, 1, 0);
         }
     }
 
@@ -125,7 +130,7 @@ public final class Distill {
                         state.images, state.targets, state.alpha, schedule));
             }
             MatchingProblem p = MatchingProblem.ofSegments(singles);
-            MetaGradResult r = new RecomputeMetaGrad().compute(p);
+            MetaGradResult r = new RecomputeMetaGrad(s.chunk()).compute(p);
             String where = "iteration " + index + " (expert " + list(expert) + ", start epoch " + list(start) + ")";
             if (!Double.isFinite(r.loss())) throw new Diverged(where + ": the matching loss is " + r.loss());
             if (!Double.isFinite(r.dAlpha())) throw new Diverged(where + ": the learning rate's gradient is " + r.dAlpha());

@@ -41,6 +41,24 @@ class MetaGradTest {
         assertTrue(m.pass());
     }
 
+    @ParameterizedTest(name = "chunk={0}, segments={1}")
+    @CsvSource({"1, 1", "3, 1", "3, 2"})
+    void chunkedStepsEqualWholeStepsAtAFractionOfTheMemory(int chunk, int segments) {
+        CpuBackend cpu = new CpuBackend();
+        try (Scope s = Scope.open()) {
+            // batch 4 in chunks of 3: a ragged last chunk of 1
+            MatchingProblem p = MatchingProblem.ofSegments(ToyProblem.segments(cpu, DType.F64, 5, 4, segments));
+            MetaGradResult whole = new RecomputeMetaGrad().compute(p), chunked = new RecomputeMetaGrad(chunk).compute(p);
+            assertEquals(whole.loss(), chunked.loss(), 1e-13 * whole.loss());
+            assertEquals(whole.dAlpha(), chunked.dAlpha(), 1e-11 * Math.abs(whole.dAlpha()));
+            org.mkdt.testing.Close.assertScaled(whole.dImages().toDoubleArray(), chunked.dImages().toDoubleArray(), 1e-11, "dImages");
+            org.mkdt.testing.Close.assertScaled(whole.dTargets().toDoubleArray(), chunked.dTargets().toDoubleArray(), 1e-11, "dTargets");
+            if (chunk == 1) {
+                assertTrue(chunked.peakBytes() < 0.75 * whole.peakBytes(), "one image at a time should need less: " + chunked.peakBytes() + " vs " + whole.peakBytes());
+            }
+        }
+    }
+
     @Test
     void traceTermsAddUpToTheAlphaGradient() {
         CpuBackend cpu = new CpuBackend();
