@@ -38,11 +38,11 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv |
 
 for s in $stages; do case $s in
   info) run info 30 "${mkdt[@]}" info ;;
-  tests) run tests 180 "$java" "${jflags[@]}" -jar .gpu/junit-console.jar execute \
+  tests) run tests 300 "$java" "${jflags[@]}" -jar .gpu/junit-console.jar execute \
            --class-path ".gpu/test-classes:$cp" --select-package org.mkdt.backend.cuda --select-class org.mkdt.check.DeviceCheckTest \
            --include-tag cuda --details=tree --disable-banner --reports-dir "$out/junit" ;;
   check) run check 90 "${mkdt[@]}" check gradients --device cuda ;;
-  sanitizer) run sanitizer 120 env MKDT_CUDA_SYNC=1 compute-sanitizer --tool memcheck --leak-check no --error-exitcode 3 \
+  sanitizer) run sanitizer 240 env MKDT_CUDA_SYNC=1 compute-sanitizer --tool memcheck --leak-check no --error-exitcode 3 \
            "$java" "${jflags[@]}" -cp "$cp" org.mkdt.cli.Main check gradients --device cuda ;;
   torch) if [ -f .gpu/torch_reference.py ]; then   # the PyTorch reference loop, same card, same run
            run torch 150 bash -c "python3 .gpu/torch_reference.py expert --batch 256 --steps 50 && python3 .gpu/torch_reference.py distill --syn-steps 40 --batch-syn 256 --images 1000 --warmup 1 --reps 2"
