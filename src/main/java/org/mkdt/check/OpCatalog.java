@@ -77,8 +77,6 @@ public final class OpCatalog {
                 new OpCase("instanceNorm", List.of(in(2, 3, 5, 7)), x -> InstanceNorm.normalize(x.get(0), InstanceNorm.EPS)),
                 new OpCase("instanceNorm (affine)", List.of(in(2, 3, 5, 7), in(3), in(3)),
                         x -> InstanceNorm.instanceNorm(x.get(0), x.get(1), x.get(2), InstanceNorm.EPS)),
-                new OpCase("instanceNorm (affine, batched students)", List.of(in(2, 2, 3, 5, 7), in(2, 3), in(2, 3)),
-                        x -> InstanceNorm.instanceNorm(x.get(0), x.get(1), x.get(2), InstanceNorm.EPS)),
                 new OpCase("batchNorm (train, N C H W)", List.of(in(3, 4, 3, 5), in(4), in(4)),
                         x -> BatchNorm.train(x.get(0), x.get(1), x.get(2), null)),
                 new OpCase("batchNorm (train, N C)", List.of(in(6, 5), in(5), in(5)), x -> BatchNorm.train(x.get(0), x.get(1), x.get(2), null)),

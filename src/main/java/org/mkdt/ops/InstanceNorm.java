@@ -56,21 +56,13 @@ public final class InstanceNorm {
         }, u, g, x);
     }
 
-    /**
-     * normalize(x) * gamma (C) + beta (C). Batched students: x (S, N, C, H, W) with gamma and
-     * beta (S, C), each student's planes scaled by its own.
-     */
+    /** normalize(x) * gamma (C) + beta (C). (The student fuses the scale and shift into ReluPool2 instead.) */
     public static Tensor instanceNorm(Tensor x, Tensor gamma, Tensor beta, double eps) {
-        boolean batched = x.shape().rank() == 5;
-        Shape s = x.shape();
-        int c = s.dim(batched ? 2 : 1);
-        Shape perChannel = batched ? Shape.of(s.dim(0), 1, c, 1, 1) : Shape.of(1, c, 1, 1);
-        Checks.argument(gamma.numel() == perChannel.numel() && beta.numel() == perChannel.numel(),
-                "instanceNorm: gamma " + gamma.shape() + " and beta " + beta.shape() + " must have " + perChannel.numel() + " elements for x " + x.shape());
-        Tensor xhat = batched
-                ? Shaping.reshape(normalize(Shaping.reshape(x, Shape.of(s.dim(0) * s.dim(1), c, s.dim(3), s.dim(4))), eps), s)
-                : normalize(x, eps);
-        Tensor y = Elementwise.mul(xhat, Shaping.reshape(gamma, perChannel));
+        int c = x.shape().dim(1);
+        Shape perChannel = Shape.of(1, c, 1, 1);
+        Checks.argument(gamma.numel() == c && beta.numel() == c,
+                "instanceNorm: gamma " + gamma.shape() + " and beta " + beta.shape() + " must have " + c + " elements for x " + x.shape());
+        Tensor y = Elementwise.mul(normalize(x, eps), Shaping.reshape(gamma, perChannel));
         return Elementwise.add(y, Shaping.reshape(beta, perChannel));
     }
 
