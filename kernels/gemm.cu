@@ -171,16 +171,25 @@ extern "C" __global__ void gemm_naive_f32(int M, int N, int K,
 // tile is in flight during the current tile's FFMAs without 8 prefetch registers per thread,
 // which is what keeps the kernel within 128 registers (2 blocks per SM) without spilling.
 // src-size = 0 turns the copy into a zero fill.
+// The CPU emulator (src/test/native/cudaemu) has no PTX: there the copy is the synchronous
+// load it stands for, which is what it is by the time cp_async_wait_all and the barrier after it
+// return.
 __device__ __forceinline__ void cp_async_f32(float* smem, const float* gmem, bool ok)
 {
+#ifdef MKDT_CUDA_EMU
+    *smem = ok ? *gmem : 0.0f;
+#else
     const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
     asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n"
                  :: "r"(s), "l"(gmem), "r"(ok ? 4 : 0) : "memory");
+#endif
 }
 
 __device__ __forceinline__ void cp_async_wait_all()
 {
+#ifndef MKDT_CUDA_EMU
     asm volatile("cp.async.wait_all;\n" ::: "memory");
+#endif
 }
 
 template <bool TA, bool TB>
