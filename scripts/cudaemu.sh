@@ -56,5 +56,5 @@ case "${1:-}" in
   test) shift; build; emulated mvn -B test -Dgroups=cuda -Dsurefire.failIfNoSpecifiedTests=false "$@" ;;
   run) shift; build >/dev/null; emulated "$@" ;;
   dry) shift; build >/dev/null; MKDT_CUDA_EMU_EXECUTE=0 emulated "$@" ;;
-  *) sed -n '2,13p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,11p' "$0" >&2; exit 2 ;;
 esac

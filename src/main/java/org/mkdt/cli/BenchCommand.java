@@ -194,6 +194,7 @@ public final class BenchCommand implements Callable<Integer> {
             out.flush();
         }
         ExpertStepBench bench = new ExpertStepBench(backend, batchStudents, batch, width, 512);
+        long launchesBefore = backend instanceof CudaBackend cuda ? cuda.kernelLaunches() : 0;
         Timing.Stats s = Timing.measure(warmup, reps, () -> bench.run(steps));
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("what", "expert_steps");
@@ -206,7 +207,11 @@ public final class BenchCommand implements Callable<Integer> {
         m.put("seconds_median", s.median());
         m.put("seconds_min", s.min());
         m.put("seconds_max", s.max());
-        if (backend instanceof CudaBackend cuda) m.put("device_peak_reserved_bytes", cuda.peakReservedBytes());
+        if (backend instanceof CudaBackend cuda) {
+            m.put("device_peak_reserved_bytes", cuda.peakReservedBytes());
+            // one SGD step of all S students; warm-up and timed repeats alike
+            m.put("kernel_launches_per_step", (cuda.kernelLaunches() - launchesBefore) / ((long) (warmup + s.repeats()) * steps));
+        }
         emit(out, new ObjectMapper(), m, String.format("%.1f images/s (%d students x batch %d x %d steps in %.3f s, median of %d)",
                 bench.images(steps) / s.median(), batchStudents, batch, steps, s.median(), s.repeats()));
         return 0;

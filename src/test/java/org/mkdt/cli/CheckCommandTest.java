@@ -62,4 +62,32 @@ class CheckCommandTest {
         assertEquals(2, r.get("segments").asInt());
         assertEquals(r.get("seconds_median").asDouble() / 2, r.get("seconds_per_segment").asDouble(), 1e-12);
     }
+
+    /**
+     * On CUDA the benches count launches, and a batch of students takes one launch per op for
+     * all of them: at this tiny size every convolution fits one workspace pass, so a step of
+     * eight students launches exactly as many kernels as a step of two. (One student alone
+     * takes the plain network's path, which has a per-student loss the fewer.)
+     */
+    @Test
+    @org.junit.jupiter.api.Tag("cuda")
+    void cudaBenchesCountLaunchesAndEightStudentsLaunchLikeTwo() throws Exception {
+        org.mkdt.testing.Cuda.backendOrSkip();
+        long one = cudaBench("experts", "--batch-students", "1").get("kernel_launches_per_step").asLong();
+        long two = cudaBench("experts", "--batch-students", "2").get("kernel_launches_per_step").asLong();
+        long eight = cudaBench("experts", "--batch-students", "8").get("kernel_launches_per_step").asLong();
+        assertTrue(one > 0 && one <= two, "launches per step: " + one + " for 1 student, " + two + " for 2");
+        assertEquals(two, eight, "launches per step, 2 students vs 8 at once");
+        JsonNode g = cudaBench("metagrad", "--steps", "2", "--images", "6");
+        assertTrue(g.get("kernel_launches_per_iteration").asLong() > 2 * one, g.toString());
+    }
+
+    private static JsonNode cudaBench(String what, String... more) throws Exception {
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("bench", what, "--device", "cuda", "--batch", "4", "--width", "4", "--json"));
+        if (what.equals("experts")) args.addAll(java.util.List.of("--steps", "2", "--reps", "1", "--warmup", "0"));
+        args.addAll(java.util.List.of(more));
+        CliRun r = CliRun.of(args.toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        return new ObjectMapper().readTree(r.out().strip().lines().reduce((a, b) -> b).orElseThrow());
+    }
 }
