@@ -17,13 +17,17 @@ import org.mkdt.config.RunConfig;
 import org.mkdt.data.Artefacts;
 import org.mkdt.io.AtomicFile;
 import org.mkdt.io.NdArray;
+import org.mkdt.data.ImageSet;
 import org.mkdt.nn.ConvNet;
+import org.mkdt.nn.Encoder;
 import org.mkdt.ops.Rows;
 import org.mkdt.report.Pictures;
 import org.mkdt.report.ReportPage;
 import org.mkdt.report.Results;
 import org.mkdt.run.RunDir;
 import org.mkdt.stages.Evaluate;
+import org.mkdt.stages.Evaluation;
+import org.mkdt.stages.LinearProbe;
 import org.mkdt.stages.InitialSubset;
 import org.mkdt.tensor.Scope;
 import org.mkdt.tensor.DType;
@@ -36,12 +40,13 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * The evaluation protocol from the command line: the distilled set and the baselines, each
- * pre-trained and probed for every seed; results.json, results.md, results.png and report.html
- * in runs/NAME/eval/.
+ * The evaluation protocol from the command line: loads the run's artefacts, builds the
+ * pre-training sets, lets {@link Evaluation} measure them, and writes results.json, results.md,
+ * results.png and report.html in runs/NAME/eval/.
  */
-@Command(name = "eval", description = "Evaluate: pre-train a fresh student on the distilled set and on the baselines (initial subset, random real subset, "
-        + "no pre-training; --full adds the whole training set), linear probe at 1% and 5% labels, 3 seeds; writes runs/NAME/eval/.")
+@Command(name = "eval", description = "Evaluate: the teacher's own probe beside a random-init encoder, then a fresh student pre-trained on the distilled set "
+        + "and on the baselines (initial subset, class-balanced random real subset, no pre-training, the full training set), linear probe at 1%% and 5%% "
+        + "labels, 3 seeds, held-out KD error; states whether the setting can show a subset's benefit (checks G1-G3); writes runs/NAME/eval/.")
 public final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -58,8 +63,13 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--epochs", description = "Pre-training epochs (default: ${DEFAULT-VALUE}, the protocol's).")
     int epochs = 20;
 
-    @Option(names = "--full", description = "Also pre-train on the whole (limited) training set: the long, optional baseline.")
-    boolean full;
+    @Option(names = "--probe", paramLabel = "converged|reference", description = "How the linear probe is fitted: converged (default; L-BFGS with a line "
+            + "search to a small gradient) or reference (as the MKDT reference: torch.optim.LBFGS defaults, no line search, 100 steps, which can diverge).")
+    String probe = "converged";
+
+    @Option(names = "--rows", split = ",", paramLabel = "ROW", description = "Which rows to measure (default: all): teacher (the teacher and a random-init "
+            + "encoder), distilled, initial, random, none, full. E.g. --rows teacher,none,random,full checks G1-G3 before any distillation.")
+    List<String> rows = List.of("teacher", "distilled", "initial", "random", "none", "full");
 
     @Override
     public Integer call() throws Exception {
@@ -67,85 +77,118 @@ public final class EvalCommand implements Callable<Integer> {
         if (seeds < 1 || seeds > 100) throw new IllegalArgumentException("--seeds must be in 1..100, got " + seeds);
         if (epochs < 1) throw new IllegalArgumentException("--epochs must be positive, got " + epochs);
         for (double f : labels) if (!(f > 0 && f <= 1)) throw new IllegalArgumentException("--labels: each fraction must be in (0, 1], got " + f);
+        LinearProbe.Protocol protocol = LinearProbe.Protocol.parse(probe);
+        for (String r : rows) {
+            if (!List.of("teacher", "distilled", "initial", "random", "none", "full").contains(r)) {
+                throw new IllegalArgumentException("--rows: unknown row '" + r + "' (known: teacher, distilled, initial, random, none, full)");
+            }
+        }
         RunConfig c = options.load();
         Devices.Selection device = RunOptions.backend(c);
         RunDir run = RunDir.open(options.runsDir, c, device.backend().name());
         out.println(device.line());
         Backend backend = device.backend();
-        for (Path f : List.of(run.distilledFile(), run.initFile(), run.teacherFile())) {
+        List<Path> needed = new ArrayList<>(List.of(run.teacherFile()));
+        if (rows.contains("distilled")) needed.add(run.distilledFile());
+        if (rows.contains("initial")) needed.add(run.initFile());
+        for (Path f : needed) {
             if (!Files.exists(f)) throw new IllegalArgumentException(f + ": missing; run the earlier stages first (mkdt pipeline runs them all)");
         }
         StageData data = StageData.load(c, backend);
         int n = data.dataset().train().count();
         NdArray reps = Artefacts.readRepresentations(run.teacherFile(), n);
-        Artefacts.DistilledSet distilled = Artefacts.readDistilledSet(run.distilledFile()), init = Artefacts.readDistilledSet(run.initFile());
-        ConvNet net = data.student(distilled.targets().shape()[1]);
-        Evaluate.Settings settings = new Evaluate.Settings(epochs, 256, 0.9, 1e-4, Evaluate.Settings.reference().probeIterations());
+        Artefacts.DistilledSet distilled = rows.contains("distilled") ? Artefacts.readDistilledSet(run.distilledFile()) : null;
+        Artefacts.DistilledSet init = rows.contains("initial") || rows.contains("distilled") && Files.exists(run.initFile())
+                ? Artefacts.readDistilledSet(run.initFile()) : null;
+        ConvNet net = data.student(reps.shape()[1]);
+        Evaluate.Settings reference = Evaluate.Settings.reference();
+        Evaluate.Settings settings = new Evaluate.Settings(epochs, reference.batch(), reference.momentum(), reference.weightDecay(), reference.probeIterations(), protocol);
 
         try (Scope scope = Scope.open()) {
+            Evaluation.TeacherModel teacher = teacher(run, c, data, backend);
+            if (teacher == null) out.println("eval: no teacher encoder (" + run.teacherEncoderFile().getFileName() + "): imported representations; "
+                    + "the teacher rows and held-out KD errors cannot be measured");
             Tensor targets = Tensor.of(backend, Shape.of(reps.shape()), reps.toFloats());
-            int m = distilled.images().shape()[0];
-            int[] randomIdx = InitialSubset.random(n, m, c.seed() + 17);
+            // The subsets' size: the distilled set's; else what init.fraction gives (the initial set is that size too).
+            int m = distilled != null ? distilled.images().shape()[0] : init != null ? init.images().shape()[0] : Math.max(1, (int) Math.round(c.init().fraction() * n));
+            ImageSet train = data.dataset().train();
             List<Evaluate.PretrainSet> sets = new ArrayList<>();
             String dFile = run.distilledFile().toString(), iFile = run.initFile().toString();
-            sets.add(new Evaluate.PretrainSet("MKDT (distilled)", distilled.images().toTensor(backend, DType.F32, dFile),
-                    distilled.targets().toTensor(backend, DType.F32, dFile), distilled.lr()));
-            sets.add(new Evaluate.PretrainSet("initial subset (" + c.init().method() + ")", init.images().toTensor(backend, DType.F32, iFile),
-                    init.targets().toTensor(backend, DType.F32, iFile), 0.1));
-            sets.add(new Evaluate.PretrainSet("random real subset", Rows.gather(data.images(), randomIdx), Rows.gather(targets, randomIdx), 0.1));
-            sets.add(Evaluate.PretrainSet.none());
-            if (full) sets.add(new Evaluate.PretrainSet("full training set", data.images(), targets, 0.1));
-
-            long[] seedList = new long[seeds];
-            for (int s = 0; s < seeds; s++) seedList[s] = c.seed() + s;
-            Results results = new Results(labels, seedList);
-            long t0 = System.nanoTime();
-            for (Evaluate.PretrainSet set : sets) {
-                double[][] acc = new double[labels.length][seeds];
-                for (int s = 0; s < seeds; s++) {
-                    try (Scope one = Scope.open()) {
-                        Tensor theta = Evaluate.pretrain(net, set, settings, seedList[s], backend);
-                        double[] a = Evaluate.probe(net, theta, data.full(), labels, settings, seedList[s], backend);
-                        for (int i = 0; i < labels.length; i++) acc[i][s] = a[i];
-                        out.printf("eval: %-28s seed %d: %s (%.0f s)%n", set.name(), seedList[s], describe(a), (System.nanoTime() - t0) / 1e9);
-                        out.flush();
-                    }
-                }
-                results.add(new Results.Row(set.name(), set.size(), set.lr(), acc));
+            if (distilled != null) {
+                sets.add(new Evaluate.PretrainSet(Evaluation.DISTILLED, distilled.images().toTensor(backend, DType.F32, dFile),
+                        distilled.targets().toTensor(backend, DType.F32, dFile), distilled.lr()));
             }
-            write(run, c, results, distilled, init);
+            if (rows.contains("initial")) {
+                sets.add(new Evaluate.PretrainSet(Evaluation.initialName(c.init().method()), init.images().toTensor(backend, DType.F32, iFile),
+                        init.targets().toTensor(backend, DType.F32, iFile), 0.1));
+            }
+            if (rows.contains("random")) {
+                int[] randomIdx = InitialSubset.balanced(train.labels(), train.classes().size(), m, c.seed() + 17);
+                sets.add(new Evaluate.PretrainSet(Evaluation.RANDOM, Rows.gather(data.images(), randomIdx), Rows.gather(targets, randomIdx), 0.1));
+            }
+            if (rows.contains("none")) sets.add(Evaluate.PretrainSet.none(Evaluation.NONE));
+            if (rows.contains("full")) sets.add(new Evaluate.PretrainSet(Evaluation.FULL, data.images(), targets, 0.1));
+
+            Evaluation.Outcome outcome = Evaluation.run(net, sets, data.full(), teacher, rows.contains("teacher"), c.init().method(), labels, Evaluation.seeds(c.seed(), seeds),
+                    settings, backend, line -> {
+                        out.println(line);
+                        out.flush();
+                    });
+            write(run, c, outcome, protocol, distilled, init);
             out.println();
-            out.print(results.markdown());
+            out.print(outcome.results().markdown());
+            out.println();
+            out.print(outcome.checks().markdown());
             out.printf("eval: wrote %s (results.json, results.md, results.png, report.html)%n", run.evalDir());
         }
         return 0;
     }
 
-    private String describe(double[] a) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < a.length; i++) sb.append(i > 0 ? ", " : "").append(String.format("%.2f%% at %s labels", 100 * a[i], Math.round(labels[i] * 100) + "%"));
-        return sb.toString();
+    /** The trained teacher's encoder, or null where the representations were imported. */
+    private static Evaluation.TeacherModel teacher(RunDir run, RunConfig c, StageData data, Backend backend) {
+        if (c.teacher().importFile() != null || !Files.exists(run.teacherEncoderFile())) return null;
+        Encoder encoder = data.encoder(c.teacher());
+        NdArray theta = Artefacts.readTeacherEncoder(run.teacherEncoderFile(), encoder.layout());
+        try {
+            encoder.loadBuffers(Artefacts.readTeacherBuffers(run.teacherEncoderFile()));
+        } catch (IllegalArgumentException e) {
+            throw new org.mkdt.io.BadFileException(run.teacherEncoderFile().toString(), e.getMessage());
+        }
+        return new Evaluation.TeacherModel(encoder, theta.toTensor(backend, DType.F32, run.teacherEncoderFile().toString()));
     }
 
-    private static void write(RunDir run, RunConfig c, Results results, Artefacts.DistilledSet distilled, Artefacts.DistilledSet init) throws Exception {
+    private static void write(RunDir run, RunConfig c, Evaluation.Outcome outcome, LinearProbe.Protocol protocol,
+                              Artefacts.DistilledSet distilled, Artefacts.DistilledSet init) throws Exception {
+        Results results = outcome.results();
         Files.createDirectories(run.evalDir());
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("run", c.name());
         doc.put("dataset", c.data().dataset());
         doc.put("config_sha256", run.configHash());
+        doc.put("probe", protocol.label());
         doc.putAll(results.json());
+        doc.put("checks", outcome.checks().json());
+        doc.put("preconditions_hold", outcome.checks().preconditionsHold());
+        doc.put("verdict", outcome.checks().verdict());
         AtomicFile.write(run.evalDir().resolve("results.json"), json.writeValueAsBytes(doc));
-        String md = results.markdown();
-        AtomicFile.write(run.evalDir().resolve("results.md"), md.getBytes(StandardCharsets.UTF_8));
+        String table = results.markdown(), checks = outcome.checks().markdown();
+        AtomicFile.write(run.evalDir().resolve("results.md"), (table + "\nProbe: " + protocol.label() + ".\n\n## What this table can show\n\n" + checks)
+                .getBytes(StandardCharsets.UTF_8));
         byte[] chart = results.chart("MKDT on " + c.data().dataset() + " (" + c.name() + ")");
         AtomicFile.write(run.evalDir().resolve("results.png"), chart);
         ReportPage page = new ReportPage("MKDT run " + c.name() + ": " + c.data().dataset());
-        page.heading("Linear probe accuracy").markdownTable(md).image("Probe accuracy by pre-training set (error bars: std over seeds)", chart);
-        page.heading("The distilled set").paragraph(String.format("%d images, learned learning rate %.5f (initial %.5f).",
-                distilled.images().shape()[0], distilled.lr(), init.lr()));
-        page.image("Distilled images", Pictures.imageGrid(distilled.images(), distilled.normalization(), 100));
-        page.image("Initial images (" + c.init().method() + ")", Pictures.imageGrid(init.images(), init.normalization(), 100));
+        page.heading("Linear probe accuracy").markdownTable(table).paragraph("Probe: " + protocol.label() + ".")
+                .image("Probe accuracy by pre-training set (error bars: std over seeds)", chart);
+        page.heading("What this table can show");
+        for (org.mkdt.report.Checks.Check check : outcome.checks().all()) page.paragraph(check.line());
+        page.paragraph(outcome.checks().verdict());
+        if (distilled != null && init != null) {
+            page.heading("The distilled set").paragraph(String.format("%d images, learned learning rate %.5f (initial %.5f).",
+                    distilled.images().shape()[0], distilled.lr(), init.lr()));
+            page.image("Distilled images", Pictures.imageGrid(distilled.images(), distilled.normalization(), 100));
+        }
+        if (init != null) page.image("Initial images (" + c.init().method() + ")", Pictures.imageGrid(init.images(), init.normalization(), 100));
         Path loss = run.distillDir().resolve("loss.png");
         if (Files.exists(loss)) page.image("Trajectory matching loss per iteration", Files.readAllBytes(loss));
         page.heading("Configuration").preformatted(Files.readString(run.root().resolve("config.json")));

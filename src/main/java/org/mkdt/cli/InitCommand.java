@@ -46,7 +46,8 @@ public final class InitCommand implements Callable<Integer> {
         int k = Math.max(1, (int) Math.round(c.init().fraction() * n));
         int[] chosen;
         if (c.init().method().equals("random")) {
-            chosen = InitialSubset.random(n, k, c.seed());
+            var train = data.dataset().train();
+            chosen = InitialSubset.balanced(train.labels(), train.classes().size(), k, c.seed());
         } else {
             ConvNet student = data.student(reps.shape()[1]);
             List<Tensor> epoch1 = new ArrayList<>();

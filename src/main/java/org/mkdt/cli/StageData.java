@@ -7,6 +7,7 @@ import org.mkdt.data.Dataset;
 import org.mkdt.data.Datasets;
 import org.mkdt.nn.ConvNet;
 import org.mkdt.nn.Encoder;
+import org.mkdt.nn.Pooled;
 import org.mkdt.nn.ResNet;
 import org.mkdt.tensor.Tensor;
 
@@ -53,8 +54,14 @@ record StageData(Dataset dataset, Dataset full, Tensor images) {
         return new ConvNet(channels, size, 128, Integer.numberOfTrailingZeros(size) - 2, outDim);
     }
 
-    /** The teacher's encoder named by the configuration. */
-    Encoder encoder(String name) {
-        return name.equals("resnet18") ? ResNet.resnet18(channels()) : new ConvNet(channels(), size(), 128, depth(), 1);
+    /** The teacher's encoder the configuration names: ResNet-18 (pooled 512-d), or a ConvNet of teacher.width, pooled or flat. */
+    Encoder encoder(RunConfig.Teacher t) {
+        return encoder(t, channels(), size());
+    }
+
+    static Encoder encoder(RunConfig.Teacher t, int channels, int size) {
+        if (t.encoder().equals("resnet18")) return ResNet.resnet18(channels, t.width());
+        ConvNet net = new ConvNet(channels, size, t.width(), Integer.numberOfTrailingZeros(size) - 2, 1);
+        return t.representation().equals("pooled") ? new Pooled(net) : net;
     }
 }

@@ -10,11 +10,11 @@ import org.mkdt.backend.Devices;
 import org.mkdt.config.RunConfig;
 import org.mkdt.data.Artefacts;
 import org.mkdt.data.Dataset;
-import org.mkdt.data.ImageSet;
 import org.mkdt.io.NdArray;
 import org.mkdt.nn.Encoder;
 import org.mkdt.run.Progress;
 import org.mkdt.run.RunDir;
+import org.mkdt.stages.Evaluate;
 import org.mkdt.stages.LinearProbe;
 import org.mkdt.stages.Teacher;
 import org.mkdt.tensor.DType;
@@ -54,19 +54,22 @@ public final class TeacherCommand implements Callable<Integer> {
             reps = Artefacts.readRepresentations(Path.of(c.teacher().importFile()), ds.train().count());
             out.printf("teacher: imported %s representations from %s%n", reps.describe(), c.teacher().importFile());
             m.put("imported", c.teacher().importFile());
+            java.nio.file.Files.deleteIfExists(run.teacherEncoderFile()); // an older run's encoder does not describe these
         } else {
-            Encoder encoder = data.encoder(c.teacher().encoder());
+            Encoder encoder = data.encoder(c.teacher());
             RunConfig.Teacher t = c.teacher();
             Teacher.Result r;
             try (Progress progress = Progress.of("teacher", (long) t.epochs() * (ds.train().count() / t.batch()), out)) {
                 r = Teacher.train(encoder, ds.train(), ds.normalization(),
-                        new Teacher.Settings(t.epochs(), t.batch(), t.lr(), t.momentum(), t.weightDecay(), t.projectorDim(), t.lambda(), c.seed()),
+                        new Teacher.Settings(t.epochs(), t.warmupEpochs(), t.batch(), t.lr(), t.momentum(), t.weightDecay(), t.projectorDim(), t.lambda(), c.seed()),
                         backend, line -> {
                             out.println(line);
                             out.flush();
                         }, progress::step);
             }
             reps = Teacher.representations(encoder, r.encoderTheta(), ds.train(), ds.normalization(), 256, backend);
+            Artefacts.writeTeacherEncoder(run.teacherEncoderFile(), NdArray.of(r.encoderTheta().toFloatArray(), encoder.layout().size()), encoder.layout(),
+                    encoder.buffers(), describe(t), run.configHash());
             m.put("barlow_twins_loss_per_epoch", r.epochLoss());
             probe(out, c, data.full(), encoder, r.encoderTheta(), m);
         }
@@ -77,6 +80,11 @@ public final class TeacherCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The encoder in words, as the artefact's metadata records it. */
+    static String describe(RunConfig.Teacher t) {
+        return t.encoder() + " width " + t.width() + ", " + t.representation();
+    }
+
     /** Linear-probe accuracy at 1% of the whole training set's labels: the trained teacher beside a random-init encoder. */
     private static void probe(PrintWriter out, RunConfig c, Dataset ds, Encoder encoder, Tensor trained, Map<String, Object> m) {
         if (ds.test().count() == 0) {
@@ -84,15 +92,11 @@ public final class TeacherCommand implements Callable<Integer> {
             return;
         }
         Backend backend = trained.backend();
-        int[] labelled = LinearProbe.labelledSubset(ds.train().count(), 0.01, c.seed());
-        ImageSet train = ds.train().subset(labelled);
+        int labelled = LinearProbe.labelledSubset(ds.train().count(), 0.01, c.seed()).length;
         for (String which : new String[] {"random init", "teacher"}) {
             Tensor theta = which.equals("teacher") ? trained : encoder.initialParams(backend, DType.F32, c.seed() + 1);
-            NdArray fTrain = Teacher.representations(encoder, theta, train, ds.normalization(), 256, backend);
-            NdArray fTest = Teacher.representations(encoder, theta, ds.test(), ds.normalization(), 256, backend);
-            LinearProbe.Model model = LinearProbe.fit(fTrain, train.labels(), train.classes().size(), LinearProbe.L2, 500, backend);
-            double acc = LinearProbe.accuracy(model, fTest, ds.test().labels());
-            out.printf("teacher: linear probe, 1%% labels (%d), test accuracy %.2f%% with the %s encoder%n", labelled.length, 100 * acc, which);
+            double acc = Evaluate.probe(encoder, theta, ds, new double[] {0.01}, Evaluate.Settings.reference(), c.seed(), backend)[0];
+            out.printf("teacher: linear probe, 1%% labels (%d), test accuracy %.2f%% with the %s encoder%n", labelled, 100 * acc, which);
             m.put("probe_1pct_" + (which.equals("teacher") ? "teacher" : "random_init"), acc);
         }
     }

@@ -17,11 +17,22 @@ public record RunConfig(String name, long seed, String device, Data data, Teache
         }
     }
 
-    /** Stage 1: encoder "convnet" or "resnet18"; importFile takes representations made elsewhere instead of training. */
-    public record Teacher(String encoder, int epochs, int batch, double lr, double momentum, double weightDecay,
-                          int projectorDim, double lambda, String importFile) {
+    /**
+     * Stage 1: encoder "convnet" (of {@code width} channels) or "resnet18"; representation
+     * "pooled" (global average of the last feature map, the paper's) or "flat" (the flattened
+     * map, ConvNet only); the lr ramps up linearly over warmupEpochs; importFile takes
+     * representations made elsewhere instead of training.
+     */
+    public record Teacher(String encoder, int width, String representation, int epochs, int warmupEpochs, int batch, double lr, double momentum,
+                          double weightDecay, int projectorDim, double lambda, String importFile) {
         public Teacher {
             Check.oneOf("teacher.encoder", encoder, "convnet", "resnet18");
+            Check.positive("teacher.width", width);
+            Check.oneOf("teacher.representation", representation, "pooled", "flat");
+            if (encoder.equals("resnet18") && representation.equals("flat")) {
+                throw new ConfigException("teacher.representation", "resnet18's representation is its pooled 512-d feature; 'flat' is for convnet");
+            }
+            Check.nonNegative("teacher.warmupEpochs", warmupEpochs);
             Check.positive("teacher.epochs", epochs);
             Check.atLeast("teacher.batch", batch, 2);
             Check.positive("teacher.lr", lr);

@@ -31,6 +31,7 @@ public final class Artefacts {
     /** What a file holds, by its "format" metadata. */
     public enum Kind {
         TEACHER_REPRESENTATIONS("mkdt.teacher_representations"),
+        TEACHER_ENCODER("mkdt.teacher_encoder"),
         EXPERT_TRAJECTORY("mkdt.expert_trajectory"),
         DISTILLED_SET("mkdt.distilled_set"),
         DISTILL_CHECKPOINT("mkdt.distill_checkpoint");
@@ -118,6 +119,53 @@ public final class Artefacts {
         }
         requireFinite(a, src, "representations");
         return a;
+    }
+
+    // ---- the teacher's encoder -----------------------------------------------------------------
+
+    /**
+     * The trained teacher encoder's flat parameters, with its layout and a description of the
+     * encoder (e.g. "convnet width 128, pooled"): what the evaluation needs to probe the teacher
+     * itself and to measure a student's KD error on images nobody trained on.
+     */
+    public static void writeTeacherEncoder(Path file, NdArray theta, ParamLayout layout, Map<String, double[]> buffers, String encoder, String configHash)
+            throws IOException {
+        if (theta.shape().length != 1 || theta.shape()[0] != layout.size()) {
+            throw new IllegalArgumentException("encoder parameters must be (" + layout.size() + "), got " + theta.describe());
+        }
+        Map<String, String> m = metadata(Kind.TEACHER_ENCODER, configHash);
+        m.put("layout", layoutJson(layout.entries()));
+        m.put("encoder", encoder);
+        Map<String, NdArray> tensors = new LinkedHashMap<>();
+        tensors.put("theta", theta);
+        for (Map.Entry<String, double[]> b : buffers.entrySet()) tensors.put("buffer." + b.getKey(), NdArray.of(b.getValue(), b.getValue().length));
+        SafeTensors.write(file, tensors, m);
+    }
+
+    /** The buffers saved with a teacher encoder (batch-norm running statistics), by name. */
+    public static Map<String, double[]> readTeacherBuffers(Path file) {
+        SafeTensors.Contents c = contents(file, Kind.TEACHER_ENCODER);
+        Map<String, double[]> out = new java.util.TreeMap<>();
+        for (Map.Entry<String, NdArray> e : c.tensors().entrySet()) {
+            if (!e.getKey().startsWith("buffer.")) continue;
+            requireFinite(e.getValue(), file.toString(), e.getKey());
+            out.put(e.getKey().substring("buffer.".length()), e.getValue().toDoubles());
+        }
+        return out;
+    }
+
+    /** Reads the teacher's encoder parameters and checks they fit {@code expected}. */
+    public static NdArray readTeacherEncoder(Path file, ParamLayout expected) {
+        String src = file.toString();
+        SafeTensors.Contents c = contents(file, Kind.TEACHER_ENCODER);
+        NdArray theta = tensor(c, "theta", src);
+        if (!parseLayout(c.metadata().get("layout"), src).equals(expected.entries())) {
+            throw new BadFileException(src, "encoder was saved for a different teacher network (parameter layout differs from the configuration's "
+                    + "teacher; encoder: " + c.metadata().get("encoder") + ")");
+        }
+        if (theta.shape().length != 1 || theta.shape()[0] != expected.size()) throw new BadFileException(src, "theta " + theta.describe() + " does not match its layout of " + expected.size());
+        requireFinite(theta, src, "theta");
+        return theta;
     }
 
     // ---- expert trajectories ------------------------------------------------------------------

@@ -7,7 +7,8 @@ import org.apache.commons.rng.UniformRandomProvider;
  * [0, 1], before normalisation: random resized crop (area 8-100%, aspect 3/4-4/3, bilinear back
  * to H x W), horizontal flip (p 0.5), and for RGB images colour jitter (p 0.8: brightness 0.4,
  * contrast 0.4, saturation 0.2, hue 0.1, applied in a random order) and grayscale (p 0.2), the
- * torchvision recipe of the Barlow Twins paper. Every draw comes from the generator passed in.
+ * torchvision recipe of the Barlow Twins paper; for grey images the part of the jitter that
+ * means something on one channel (p 0.8: brightness 0.4 and contrast 0.4, in a random order). Every draw comes from the generator passed in.
  */
 public final class Augment {
     private Augment() {}
@@ -19,8 +20,30 @@ public final class Augment {
         if (c == 3) {
             if (rng.nextDouble() < 0.8) colourJitter(out, h * w, 0.4, 0.4, 0.2, 0.1, rng);
             if (rng.nextDouble() < 0.2) grayscale(out, h * w);
+        } else if (c == 1) {
+            if (rng.nextDouble() < 0.8) greyJitter(out, 0.4, 0.4, rng);
         }
         return out;
+    }
+
+    /**
+     * The part of colour jitter that a grey image has: brightness and contrast (factors drawn
+     * as torchvision does, applied in a random order; contrast blends with the image's mean).
+     * Saturation and hue are no-ops on grey, and grayscale is the identity.
+     */
+    static void greyJitter(float[] img, double brightness, double contrast, UniformRandomProvider rng) {
+        boolean brightnessFirst = rng.nextBoolean();
+        double fb = 1 - brightness + 2 * brightness * rng.nextDouble();
+        double fc = 1 - contrast + 2 * contrast * rng.nextDouble();
+        for (int op = 0; op < 2; op++) {
+            if ((op == 0) == brightnessFirst) {
+                blend(img, null, fb, 0.0);
+            } else {
+                double mean = 0;
+                for (float v : img) mean += v;
+                blend(img, null, fc, mean / img.length);
+            }
+        }
     }
 
     /** torchvision's RandomResizedCrop(scale=(0.08, 1), ratio=(3/4, 4/3)) to the same size. */

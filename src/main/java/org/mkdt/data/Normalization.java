@@ -8,7 +8,12 @@ package org.mkdt.data;
 public record Normalization(double[] mean, double[] std) {
     /** The constants the MTT / MKDT reference code uses for CIFAR-10. */
     public static final Normalization CIFAR10 = new Normalization(new double[] {0.4914, 0.4822, 0.4465}, new double[] {0.2023, 0.1994, 0.2010});
-    public static final Normalization CIFAR100 = new Normalization(new double[] {0.5071, 0.4866, 0.4409}, new double[] {0.2673, 0.2564, 0.2762});
+    /**
+     * The constants the MKDT reference uses for CIFAR-100 (its utils.get_dataset). Its std is
+     * not CIFAR-100's per-pixel std (about 0.267, 0.256, 0.276); it is kept so that distilled sets
+     * and experts are in the same input scale as the reference's.
+     */
+    public static final Normalization CIFAR100 = new Normalization(new double[] {0.5071, 0.4865, 0.4409}, new double[] {0.2009, 0.1984, 0.2023});
     /** ImageNet's constants, which the reference code uses for Tiny ImageNet. */
     public static final Normalization TINY_IMAGENET = new Normalization(new double[] {0.485, 0.456, 0.406}, new double[] {0.229, 0.224, 0.225});
 

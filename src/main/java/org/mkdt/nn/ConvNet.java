@@ -75,6 +75,11 @@ public final class ConvNet implements Encoder {
         return width * s * s;
     }
 
+    /** Channels of every conv block. */
+    public int width() {
+        return width;
+    }
+
     public int outDim() {
         return outDim;
     }

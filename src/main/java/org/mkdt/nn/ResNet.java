@@ -35,7 +35,31 @@ public final class ResNet implements Encoder {
 
     /** ResNet-18: width 64, blocks (2, 2, 2, 2). */
     public static ResNet resnet18(int inChannels) {
-        return new ResNet(inChannels, 64, new int[] {2, 2, 2, 2});
+        return resnet18(inChannels, 64);
+    }
+
+    /** ResNet-18's blocks at another width (the representation is 8 * width). */
+    public static ResNet resnet18(int inChannels, int width) {
+        return new ResNet(inChannels, width, new int[] {2, 2, 2, 2});
+    }
+
+    /** Every batch norm's running mean and variance: "NAME.running_mean" and "NAME.running_var", as PyTorch names them. */
+    @Override
+    public Map<String, double[]> buffers() {
+        Map<String, double[]> out = new java.util.TreeMap<>();
+        for (Map.Entry<String, BatchNorm.RunningStats> e : running.entrySet()) {
+            out.put(e.getKey() + ".running_mean", e.getValue().mean());
+            out.put(e.getKey() + ".running_var", e.getValue().var());
+        }
+        return out;
+    }
+
+    @Override
+    public void loadBuffers(Map<String, double[]> saved) {
+        if (!saved.keySet().equals(buffers().keySet())) throw new IllegalArgumentException("ResNet: saved buffers " + saved.keySet() + " do not match " + buffers().keySet());
+        for (Map.Entry<String, BatchNorm.RunningStats> e : running.entrySet()) {
+            e.getValue().set(saved.get(e.getKey() + ".running_mean"), saved.get(e.getKey() + ".running_var"));
+        }
     }
 
     public ResNet(int inChannels, int width, int[] blocks) {

@@ -32,6 +32,14 @@ public final class BatchNorm {
         public double[] var() {
             return var.clone();
         }
+
+        /** Sets both from saved values (a reloaded encoder). */
+        public void set(double[] newMean, double[] newVar) {
+            Checks.argument(newMean.length == mean.length && newVar.length == var.length,
+                    "batchNorm: saved statistics have " + newMean.length + " and " + newVar.length + " channels, expected " + mean.length);
+            System.arraycopy(newMean, 0, mean, 0, mean.length);
+            System.arraycopy(newVar, 0, var, 0, var.length);
+        }
     }
 
     private BatchNorm() {}

@@ -27,10 +27,15 @@ public final class Sgd {
 
     /** theta <- theta - lr * buf after folding {@code grad} into the momentum buffer. */
     public void step(Tensor theta, Tensor grad) {
+        step(theta, grad, lr);
+    }
+
+    /** The same step at learning rate {@code stepLr} (a schedule's value for this step). */
+    public void step(Tensor theta, Tensor grad, double stepLr) {
         if (!grad.shape().equals(theta.shape()) || !buf.shape().equals(theta.shape())) {
             throw new IllegalArgumentException("SGD: gradient " + grad.shape() + " and parameters " + theta.shape() + " must match the buffer " + buf.shape());
         }
-        theta.backend().sgdStep(theta, grad, buf, lr, momentum, weightDecay, first);
+        theta.backend().sgdStep(theta, grad, buf, stepLr, momentum, weightDecay, first);
         first = false;
     }
 }

@@ -7,22 +7,41 @@ import java.util.Map;
 import org.apache.commons.math3.stat.descriptive.DescriptiveStatistics;
 
 /**
- * The evaluation's numbers: for each pre-training set, the probe accuracy at each label fraction
- * for each seed; means and sample standard deviations by Commons Math; the markdown table, the
- * JSON document and the chart's series.
+ * The evaluation's numbers: for each row (a pre-training set, or the teacher itself), the probe
+ * accuracy at each label fraction for each seed, and the held-out KD error per seed; means and
+ * standard deviations by Commons Math. The tables state the sample standard deviation (n - 1,
+ * Commons Math's and pandas' default); results.json also gives the population one (n, numpy's
+ * default, which the MKDT reference reports), so either can be compared.
  */
 public final class Results {
-    /** One pre-training set's accuracies, acc[fraction][seed] in [0, 1]. */
-    public record Row(String name, int images, double lr, double[][] acc) {
+    /**
+     * One row's figures: acc[fraction][seed] in [0, 1]; heldOut[seed], the pre-trained student's
+     * KD error (MSE to the teacher) on held-out images, or null where it does not apply (the
+     * teacher's own rows) or could not be measured (imported representations).
+     */
+    public record Row(String name, int images, double lr, double[][] acc, double[] heldOut) {
         public double mean(int fraction) {
             return new DescriptiveStatistics(acc[fraction]).getMean();
         }
 
         /** Sample standard deviation over seeds (0 with one seed). */
         public double std(int fraction) {
-            DescriptiveStatistics d = new DescriptiveStatistics(acc[fraction]);
-            return d.getN() > 1 ? d.getStandardDeviation() : 0;
+            return sampleStd(acc[fraction]);
         }
+
+        public double heldOutMean() {
+            return heldOut == null ? Double.NaN : new DescriptiveStatistics(heldOut).getMean();
+        }
+    }
+
+    static double sampleStd(double[] v) {
+        DescriptiveStatistics d = new DescriptiveStatistics(v);
+        return d.getN() > 1 ? d.getStandardDeviation() : 0;
+    }
+
+    static double populationStd(double[] v) {
+        DescriptiveStatistics d = new DescriptiveStatistics(v);
+        return d.getN() > 1 ? Math.sqrt(d.getPopulationVariance()) : 0;
     }
 
     private final double[] fractions;
@@ -42,24 +61,41 @@ public final class Results {
         return List.copyOf(rows);
     }
 
-    static String pct(double fraction) {
+    /** The row of that name, or null. */
+    public Row row(String name) {
+        for (Row r : rows) if (r.name().equals(name)) return r;
+        return null;
+    }
+
+    public double[] fractions() {
+        return fractions.clone();
+    }
+
+    public long[] seeds() {
+        return seeds.clone();
+    }
+
+    /** A label fraction as a percentage: 0.01 -> "1%", 0.001 -> "0.1%". */
+    public static String pct(double fraction) {
         double p = 100 * fraction;
         return (p == Math.rint(p) ? String.valueOf((long) p) : String.valueOf(p)) + "%";
     }
 
-    /** Markdown: one row per set, "mean ± std" (percent) per label fraction. */
+    /** Markdown: one row per set, "mean ± std" (percent) per label fraction, then the held-out KD error. */
     public String markdown() {
         StringBuilder sb = new StringBuilder("| pre-training set | images | ");
         for (double f : fractions) sb.append(pct(f)).append(" labels | ");
-        sb.append("\n|---|---|");
+        sb.append("held-out KD error |\n|---|---|");
         for (int i = 0; i < fractions.length; i++) sb.append("---|");
-        sb.append('\n');
+        sb.append("---|\n");
         for (Row r : rows) {
             sb.append("| ").append(r.name()).append(" | ").append(r.images() == 0 ? "-" : String.valueOf(r.images())).append(" | ");
             for (int i = 0; i < fractions.length; i++) sb.append(String.format("%.2f ± %.2f | ", 100 * r.mean(i), 100 * r.std(i)));
-            sb.append('\n');
+            sb.append(r.heldOut() == null ? "-" : String.format("%.4f ± %.4f", r.heldOutMean(), sampleStd(r.heldOut()))).append(" |\n");
         }
-        sb.append(String.format("%nLinear probe test accuracy (%%), mean ± sample std over %d seeds %s.%n", seeds.length, java.util.Arrays.toString(seeds)));
+        sb.append(String.format("%nLinear probe test accuracy (%%), mean ± sample std (n - 1) over %d seeds %s. Held-out KD error: the pre-trained "
+                + "student's MSE to the teacher's representation on test images that no pre-training set contains (lower: the set transfers "
+                + "more of the teacher).%n", seeds.length, java.util.Arrays.toString(seeds)));
         return sb.toString();
     }
 
@@ -68,6 +104,7 @@ public final class Results {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("label_fractions", fractions);
         doc.put("seeds", seeds);
+        doc.put("std", "sample (n - 1); std_population: n");
         List<Map<String, Object>> sets = new ArrayList<>();
         for (Row r : rows) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -80,9 +117,14 @@ public final class Results {
                 f.put("accuracy_per_seed", r.acc()[i]);
                 f.put("mean", r.mean(i));
                 f.put("std", r.std(i));
+                f.put("std_population", populationStd(r.acc()[i]));
                 byFraction.put(pct(fractions[i]), f);
             }
             m.put("labels", byFraction);
+            if (r.heldOut() != null) {
+                m.put("held_out_kd_error_per_seed", r.heldOut());
+                m.put("held_out_kd_error_mean", r.heldOutMean());
+            }
             sets.add(m);
         }
         doc.put("sets", sets);

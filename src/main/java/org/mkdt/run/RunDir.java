@@ -64,6 +64,11 @@ public final class RunDir {
         return root.resolve("teacher.safetensors");
     }
 
+    /** The trained teacher's encoder (absent where the representations were imported). */
+    public Path teacherEncoderFile() {
+        return root.resolve("teacher_encoder.safetensors");
+    }
+
     public Path expertsDir() {
         return root.resolve("experts");
     }

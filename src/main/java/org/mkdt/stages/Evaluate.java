@@ -5,26 +5,29 @@ import org.mkdt.data.Dataset;
 import org.mkdt.data.ImageSet;
 import org.mkdt.io.NdArray;
 import org.mkdt.nn.ConvNet;
+import org.mkdt.nn.Encoder;
 import org.mkdt.tensor.DType;
 import org.mkdt.tensor.Scope;
 import org.mkdt.tensor.Shape;
 import org.mkdt.tensor.Tensor;
 
 /**
- * The evaluation protocol (mkdt-spec.md): pre-train a fresh student on a set by knowledge
+ * The evaluation protocol's two steps: pre-train a fresh student on a set by knowledge
  * distillation (MSE to its targets, SGD momentum 0.9, weight decay 1e-4, batch 256, 20 epochs,
- * at the set's learning rate), freeze it, and fit a linear probe on its flattened conv features
- * with a seeded 1% or 5% of the downstream training labels; report test accuracy.
+ * at the set's learning rate), then freeze it and fit a linear probe on its flattened conv
+ * features with a seeded 1% or 5% of the downstream training labels; test accuracy. Also the
+ * held-out KD error: how close a pre-trained student's output is to the teacher's on images
+ * no pre-training set contains.
  *
  * <p>Pre-training is exactly an expert's training ({@link Experts#train}) on the set, so the
  * student's initialisation for seed s is the same for every set, and "no pre-training" probes
  * that very initialisation.
  */
 public final class Evaluate {
-    /** Pre-training and probe settings; {@link #reference()} is the protocol's. */
-    public record Settings(int epochs, int batch, double momentum, double weightDecay, int probeIterations) {
+    /** Pre-training and probe settings; {@link #reference()} is the protocol's, with the converged probe. */
+    public record Settings(int epochs, int batch, double momentum, double weightDecay, int probeIterations, LinearProbe.Protocol probe) {
         public static Settings reference() {
-            return new Settings(20, 256, 0.9, 1e-4, 500);
+            return new Settings(20, 256, 0.9, 1e-4, LinearProbe.ITERATIONS, LinearProbe.Protocol.CONVERGED);
         }
     }
 
@@ -33,8 +36,8 @@ public final class Evaluate {
      * {@code images == null} is the "no pre-training" baseline.
      */
     public record PretrainSet(String name, Tensor images, Tensor targets, double lr) {
-        public static PretrainSet none() {
-            return new PretrainSet("no pre-training", null, null, 0.1);
+        public static PretrainSet none(String name) {
+            return new PretrainSet(name, null, null, 0.1);
         }
 
         public int size() {
@@ -55,22 +58,36 @@ public final class Evaluate {
     }
 
     /**
-     * Linear-probe test accuracy of the frozen student {@code theta} for each label fraction;
-     * the labelled subset for fraction f and seed s is {@link LinearProbe#labelledSubset}(n, f, s).
+     * Linear-probe test accuracy of the frozen encoder {@code theta} for each label fraction;
+     * the labelled subset for fraction f and seed s is {@link LinearProbe#labelledSubset}(n, f, s),
+     * drawn from the whole downstream training set.
      */
-    public static double[] probe(ConvNet net, Tensor theta, Dataset downstream, double[] fractions, Settings s, long seed, Backend backend) {
-        double[] acc = new double[fractions.length];
+    public static double[] probe(Encoder encoder, Tensor theta, Dataset downstream, double[] fractions, Settings s, long seed, Backend backend) {
         try (Scope scope = Scope.open()) {
-            ImageSet test = downstream.test();
-            NdArray fTest = Teacher.representations(net, theta, test, downstream.normalization(), 256, backend);
-            for (int i = 0; i < fractions.length; i++) {
-                int[] labelled = LinearProbe.labelledSubset(downstream.train().count(), fractions[i], seed);
-                ImageSet train = downstream.train().subset(labelled);
-                NdArray fTrain = Teacher.representations(net, theta, train, downstream.normalization(), 256, backend);
-                LinearProbe.Model m = LinearProbe.fit(fTrain, train.labels(), train.classes().size(), LinearProbe.L2, s.probeIterations(), backend);
-                acc[i] = LinearProbe.accuracy(m, fTest, test.labels());
-            }
+            NdArray fTest = Teacher.representations(encoder, theta, downstream.test(), downstream.normalization(), 256, backend);
+            return probe(encoder, theta, fTest, downstream, fractions, s, seed, backend);
+        }
+    }
+
+    /** The same with the test features already computed (a fixed encoder probed for several seeds computes them once). */
+    public static double[] probe(Encoder encoder, Tensor theta, NdArray fTest, Dataset downstream, double[] fractions, Settings s, long seed, Backend backend) {
+        double[] acc = new double[fractions.length];
+        ImageSet test = downstream.test();
+        for (int i = 0; i < fractions.length; i++) {
+            int[] labelled = LinearProbe.labelledSubset(downstream.train().count(), fractions[i], seed);
+            ImageSet train = downstream.train().subset(labelled);
+            NdArray fTrain = Teacher.representations(encoder, theta, train, downstream.normalization(), 256, backend);
+            LinearProbe.Model m = LinearProbe.fit(fTrain, train.labels(), train.classes().size(), LinearProbe.L2, s.probe(), s.probeIterations(), seed, backend);
+            acc[i] = LinearProbe.accuracy(m, fTest, test.labels());
         }
         return acc;
+    }
+
+    /** Mean over images of the per-image MSE (mean over D) between the student's output and the targets: the KD error. */
+    public static double kdError(ConvNet net, Tensor theta, Tensor images, Tensor targets) {
+        double[] l = InitialSubset.perImageLoss(net, theta, images, targets, 256);
+        double sum = 0;
+        for (double v : l) sum += v;
+        return sum / l.length;
     }
 }

@@ -30,6 +30,50 @@ public final class InitialSubset {
         return Arrays.copyOf(perm, k);
     }
 
+    /**
+     * k distinct indices of [0, labels.length), class-balanced as the reference's random subset
+     * is: floor(k / C) from every class, one more from each of the first k mod C classes in a
+     * seeded order, each class's images in a seeded shuffle; a class with too few images gives
+     * all it has and the rest come from the other classes. One permutation drawn from the seed
+     * decides all of it, so the result is deterministic.
+     */
+    public static int[] balanced(int[] labels, int classes, int k, long seed) {
+        int n = labels.length;
+        check(n, k);
+        if (classes < 1) throw new IllegalArgumentException("initial subset: need at least one class, got " + classes);
+        int[] perm = random(n, n, seed);
+        int[] quota = new int[classes];
+        java.util.Arrays.fill(quota, k / classes);
+        boolean[] seen = new boolean[classes];
+        int extra = k % classes;
+        for (int i : perm) {
+            int y = labels[i];
+            if (y < 0 || y >= classes) throw new IllegalArgumentException("initial subset: label " + y + " of image " + i + " outside 0.." + (classes - 1));
+            if (!seen[y]) {
+                seen[y] = true;
+                if (extra > 0) {
+                    quota[y]++;
+                    extra--;
+                }
+            }
+        }
+        boolean[] chosen = new boolean[n];
+        int[] out = new int[k];
+        int m = 0;
+        for (int i : perm) {
+            if (quota[labels[i]] > 0) {
+                quota[labels[i]]--;
+                chosen[i] = true;
+                out[m++] = i;
+            }
+        }
+        for (int i : perm) {
+            if (m == k) break;
+            if (!chosen[i]) out[m++] = i;
+        }
+        return out;
+    }
+
     /** Per-image MSE (mean over D) of the student with parameters theta, in batches. */
     public static double[] perImageLoss(ConvNet net, Tensor theta, Tensor images, Tensor targets, int batch) {
         int n = images.shape().dim(0);

@@ -9,6 +9,7 @@ import org.mkdt.ops.Gemm;
 import org.mkdt.ops.Loss;
 import org.mkdt.ops.Reduce;
 import org.mkdt.optim.Lbfgs;
+import org.mkdt.optim.TorchLbfgs;
 import org.mkdt.tensor.DType;
 import org.mkdt.tensor.Scope;
 import org.mkdt.tensor.Shape;
@@ -23,12 +24,43 @@ public final class LinearProbe {
     /** The protocol's penalty. */
     public static final double L2 = 1e-3;
 
-    /** A fitted probe: W (K, F) and b (K). */
-    public record Model(double[] w, double[] b, int classes, int features, Lbfgs.Result fit) {}
+    /** The converged probe's iteration limit (it usually stops earlier, on a small gradient). */
+    public static final int ITERATIONS = 500;
+
+    /**
+     * How the probe is fitted. CONVERGED: from zero, by {@link Lbfgs} with a line search, to a
+     * small gradient (this project's default). REFERENCE: as the MKDT reference fits it, from
+     * nn.Linear's default initialisation by torch.optim.LBFGS's defaults without a line search,
+     * 100 calls of step() ({@link TorchLbfgs}); it can diverge, and then predicts one class.
+     */
+    public enum Protocol {
+        CONVERGED, REFERENCE;
+
+        public static Protocol parse(String s) {
+            return switch (s) {
+                case "converged" -> CONVERGED;
+                case "reference" -> REFERENCE;
+                default -> throw new IllegalArgumentException("--probe must be converged or reference, got " + s);
+            };
+        }
+
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** A fitted probe: W (K, F) and b (K), the final objective and how the fit ended. */
+    public record Model(double[] w, double[] b, int classes, int features, double loss, String stop) {}
 
     private LinearProbe() {}
 
+    /** The converged probe (the project's default protocol). */
     public static Model fit(NdArray features, int[] labels, int classes, double l2, int maxIterations, Backend backend) {
+        return fit(features, labels, classes, l2, Protocol.CONVERGED, maxIterations, 0, backend);
+    }
+
+    /** A probe fitted by {@code protocol}; {@code seed} draws the reference protocol's initialisation. */
+    public static Model fit(NdArray features, int[] labels, int classes, double l2, Protocol protocol, int maxIterations, long seed, Backend backend) {
         int[] s = features.shape();
         if (s.length != 2 || s[0] != labels.length) throw new IllegalArgumentException("probe: features " + features.describe() + " for " + labels.length + " labels");
         int n = s[0], f = s[1];
@@ -46,11 +78,37 @@ public final class LinearProbe {
                 return loss.item();
             }
         };
-        Lbfgs.Result r = new Lbfgs(10, maxIterations, 1e-6).minimize(objective, new double[classes * f + classes]);
-        return new Model(java.util.Arrays.copyOfRange(r.x(), 0, classes * f), java.util.Arrays.copyOfRange(r.x(), classes * f, r.x().length), classes, f, r);
+        double[] x;
+        double value;
+        String stop;
+        if (protocol == Protocol.CONVERGED) {
+            Lbfgs.Result r = new Lbfgs(10, maxIterations, 1e-6).minimize(objective, new double[classes * f + classes]);
+            x = r.x();
+            value = r.value();
+            stop = r.stop() + " after " + r.iterations() + " iterations";
+        } else {
+            TorchLbfgs.Result r = TorchLbfgs.minimize(objective, linearDefaultInit(classes, f, seed), TorchLbfgs.REFERENCE_STEPS);
+            x = r.x();
+            value = r.value();
+            stop = (Double.isFinite(value) ? "finished" : "diverged") + " after " + r.evaluations() + " evaluations";
+        }
+        return new Model(java.util.Arrays.copyOfRange(x, 0, classes * f), java.util.Arrays.copyOfRange(x, classes * f, x.length), classes, f, value, stop);
     }
 
-    /** Fraction of rows whose highest score is their label. */
+    /** nn.Linear(f, classes)'s default initialisation, seeded: W and b uniform in +-1/sqrt(f). */
+    static double[] linearDefaultInit(int classes, int f, long seed) {
+        org.apache.commons.rng.UniformRandomProvider rng = org.apache.commons.rng.simple.RandomSource.XO_RO_SHI_RO_128_PP.create(org.mkdt.util.Seeds.of(seed, 0x70726f6265L));
+        double bound = 1 / Math.sqrt(f);
+        double[] p = new double[classes * f + classes];
+        for (int i = 0; i < p.length; i++) p[i] = bound * (2 * rng.nextDouble() - 1);
+        return p;
+    }
+
+    /**
+     * Fraction of rows whose highest score is their label. A NaN score wins (it compares as
+     * the largest, as torch's max does), so a diverged probe predicts a fixed class, as the
+     * reference's does.
+     */
     public static double accuracy(Model m, NdArray features, int[] labels) {
         double[] x = features.toDoubles();
         int n = labels.length, f = m.features(), correct = 0;
@@ -60,7 +118,7 @@ public final class LinearProbe {
             for (int k = 0; k < m.classes(); k++) {
                 double score = m.b()[k];
                 for (int j = 0; j < f; j++) score += m.w()[k * f + j] * x[i * f + j];
-                if (score > bestScore) {
+                if (score > bestScore || (Double.isNaN(score) && !Double.isNaN(bestScore))) {
                     bestScore = score;
                     best = k;
                 }

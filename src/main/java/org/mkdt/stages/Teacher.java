@@ -22,15 +22,18 @@ import org.mkdt.tensor.Shape;
 import org.mkdt.tensor.Tensor;
 
 /**
- * MKDT stage 1, the CPU teacher: a Encoder encoder (its flattened conv features are the
- * representation) trained with Barlow Twins through a projector MLP on two augmented views
+ * MKDT stage 1, the teacher: an encoder (its features are the representation: ResNet-18's or
+ * a ConvNet's pooled map, or a ConvNet's flattened map) trained with Barlow Twins through a projector MLP on two augmented views
  * of each image, then applied to every un-augmented training image in order.
  */
 public final class Teacher {
-    /** Training settings; lambda is the off-diagonal weight of the Barlow Twins loss. */
-    public record Settings(int epochs, int batch, double lr, double momentum, double weightDecay, int projectorDim, double lambda, long seed) {
+    /**
+     * Training settings; lambda is the off-diagonal weight of the Barlow Twins loss; the lr rises
+     * linearly from lr / steps-of-warm-up to lr over the first warmupEpochs, then stays.
+     */
+    public record Settings(int epochs, int warmupEpochs, int batch, double lr, double momentum, double weightDecay, int projectorDim, double lambda, long seed) {
         public Settings {
-            if (epochs < 1 || batch < 2 || !(lr > 0) || momentum < 0 || momentum >= 1 || weightDecay < 0 || projectorDim < 1 || lambda < 0) {
+            if (epochs < 1 || warmupEpochs < 0 || batch < 2 || !(lr > 0) || momentum < 0 || momentum >= 1 || weightDecay < 0 || projectorDim < 1 || lambda < 0) {
                 throw new IllegalArgumentException("teacher settings out of range: " + epochs + " epochs, batch " + batch + " (at least 2), lr " + lr
                         + ", momentum " + momentum + ", weight decay " + weightDecay + ", projector " + projectorDim + ", lambda " + lambda);
             }
@@ -58,6 +61,7 @@ public final class Teacher {
         Sgd projOpt = new Sgd(phi, s.lr(), s.momentum(), s.weightDecay());
         double[] epochLoss = new double[s.epochs()];
         int[] order = PermutationSampler.natural(n);
+        int stepsPerEpoch = n / s.batch(), warmupSteps = s.warmupEpochs() * stepsPerEpoch, stepIndex = 0;
         for (int epoch = 0; epoch < s.epochs(); epoch++) {
             PermutationSampler.shuffle(rng, order);
             double sum = 0;
@@ -71,8 +75,10 @@ public final class Teacher {
                     List<Tensor> g = Autograd.grad(loss, List.of(theta, phi), false);
                     double l = loss.item();
                     if (!Double.isFinite(l)) throw new IllegalStateException("teacher: Barlow Twins loss became " + l + " in epoch " + (epoch + 1) + " (lr too high?)");
-                    encOpt.step(theta, g.get(0));
-                    projOpt.step(phi, g.get(1));
+                    double lr = stepIndex < warmupSteps ? s.lr() * (stepIndex + 1) / warmupSteps : s.lr();
+                    encOpt.step(theta, g.get(0), lr);
+                    projOpt.step(phi, g.get(1), lr);
+                    stepIndex++;
                     sum += l;
                     steps++;
                 }

@@ -75,9 +75,13 @@ class DistillEvalCommandTest {
 
         CliRun e = run(args("eval", dir.resolve("a"), data, reps, "--seeds", "2", "--epochs", "2", "--labels", "0.25,1"));
         StagesCommandTest.ok(e);
-        assertTrue(e.out().contains("| MKDT (distilled) | 6 |") && e.out().contains("| no pre-training | - |"), e.out());
+        assertTrue(e.out().contains("| MKDT (distilled) | 6 |") && e.out().contains("| no pre-training | - |")
+                && e.out().contains("| random real subset (class-balanced) | 6 |") && e.out().contains("| full training set (KD) | 24 |"), e.out());
+        // Imported representations: no teacher encoder, so G1 and the held-out errors cannot be measured, and the output says so.
+        assertTrue(e.out().contains("eval: no teacher encoder") && e.out().contains("G1 the teacher beats random initialisation: not checked"), e.out());
         JsonNode results = new ObjectMapper().readTree(straight.resolve("eval/results.json").toFile());
-        assertEquals(4, results.get("sets").size());
+        assertEquals(5, results.get("sets").size());
+        assertTrue(results.get("checks").get(0).get("holds").isNull());
         for (JsonNode set : results.get("sets")) {
             for (String labels : List.of("25%", "100%")) {
                 JsonNode acc = set.get("labels").get(labels).get("accuracy_per_seed");

@@ -2,6 +2,7 @@ package org.mkdt.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -91,6 +92,46 @@ class StagesCommandTest {
         ok(r);
         assertTrue(r.out().contains("test accuracy") && r.out().contains("random init encoder") && r.out().contains("teacher encoder"), r.out());
         assertArrayEquals(new int[] {24, 2048}, Artefacts.readRepresentations(runs.resolve("tiny/teacher.safetensors"), 24).shape());
+        assertTrue(Files.size(runs.resolve("tiny/teacher_encoder.safetensors")) > 0);
+
+        // The evaluation's preconditions before any distillation: the teacher's own rows, no
+        // pre-training and the full training set, each with its held-out KD error, and G1-G3.
+        String[] teacherKeys = {"--set", "teacher.epochs=1", "--set", "teacher.batch=8", "--set", "teacher.projectorDim=16"};
+        List<String> eval = args("eval", runs, data, teacherKeys);
+        eval.addAll(List.of("--rows", "teacher,none,full", "--seeds", "2", "--epochs", "1", "--labels", "0.5"));
+        CliRun e = CliRun.of(eval.toArray(String[]::new));
+        ok(e);
+        for (String row : List.of("| teacher (its own representation) | - |", "| random-init teacher encoder | - |", "| no pre-training | - |", "| full training set (KD) | 24 |")) {
+            assertTrue(e.out().contains(row), row + " in\n" + e.out());
+        }
+        assertTrue(e.out().contains("- G1 the teacher beats random initialisation: ") && e.out().contains("- G2 KD on the full training set beats no pre-training: "), e.out());
+        assertTrue(e.out().contains("- G3 no pre-training <= random subset < full training set: not checked (a row is missing)"), e.out());
+        assertTrue(e.out().contains("This setting cannot show a subset's benefit"), e.out());
+        com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(runs.resolve("tiny/eval/results.json").toFile());
+        assertEquals(4, json.get("sets").size());
+        assertEquals("converged", json.get("probe").asText());
+        assertFalse(json.get("preconditions_hold").asBoolean());
+        for (com.fasterxml.jackson.databind.JsonNode set : json.get("sets")) {
+            boolean teacherRow = set.get("set").asText().contains("teacher");
+            assertEquals(!teacherRow, set.has("held_out_kd_error_mean"), set.toString());
+            assertTrue(set.get("labels").get("50%").has("std_population"));
+        }
+        assertTrue(Files.readString(runs.resolve("tiny/eval/results.md")).contains("## What this table can show"));
+
+        List<String> reference = args("eval", runs, data, teacherKeys);
+        reference.addAll(List.of("--rows", "none", "--seeds", "1", "--labels", "0.5", "--probe", "reference"));
+        CliRun ref = CliRun.of(reference.toArray(String[]::new));
+        ok(ref);
+        assertEquals("reference", new com.fasterxml.jackson.databind.ObjectMapper().readTree(runs.resolve("tiny/eval/results.json").toFile()).get("probe").asText());
+
+        List<String> bad = args("eval", runs, data, teacherKeys);
+        bad.addAll(List.of("--rows", "teacher,bogus"));
+        CliRun b = CliRun.of(bad.toArray(String[]::new));
+        assertEquals(1, b.code());
+        assertEquals("mkdt: error: --rows: unknown row 'bogus' (known: teacher, distilled, initial, random, none, full)", b.err().strip());
+        List<String> badProbe = args("eval", runs, data, teacherKeys);
+        badProbe.addAll(List.of("--probe", "sloppy"));
+        assertEquals("mkdt: error: --probe must be converged or reference, got sloppy", CliRun.of(badProbe.toArray(String[]::new)).err().strip());
     }
 
     @Test

@@ -60,4 +60,28 @@ class AugmentTest {
         float[] one = Augment.view(image(1, 8, 8), 1, 8, 8, RandomSource.XO_RO_SHI_RO_128_PP.create(5L));
         assertEquals(64, one.length);
     }
+
+    @Test
+    void greyImagesGetBrightnessAndContrastJitter() {
+        // A grey view changes more than crop and flip can explain: brightness scales every
+        // pixel, contrast pulls towards the mean, and values stay in [0, 1].
+        float[] img = image(1, 8, 8);
+        boolean changedStatistics = false;
+        var rng = RandomSource.XO_RO_SHI_RO_128_PP.create(5L);
+        for (int t = 0; t < 20; t++) {
+            float[] j = img.clone();
+            Augment.greyJitter(j, 0.4, 0.4, rng);
+            double m0 = 0, m1 = 0;
+            for (int i = 0; i < j.length; i++) {
+                assertTrue(j[i] >= 0 && j[i] <= 1, "pixel " + j[i]);
+                m0 += img[i];
+                m1 += j[i];
+            }
+            changedStatistics |= Math.abs(m1 - m0) / j.length > 0.02;
+        }
+        assertTrue(changedStatistics, "brightness jitter never moved the mean");
+        float[] identity = img.clone();
+        Augment.greyJitter(identity, 0, 0, rng);
+        assertArrayEquals(img, identity, 1e-6f);
+    }
 }

@@ -29,6 +29,24 @@ class ConvNetTest {
     }
 
     @Test
+    void pooledRepresentationIsTheChannelMeanOfTheFlatOne() {
+        ConvNet net = new ConvNet(1, 16, 8, 2, 1);
+        Pooled pooled = new Pooled(net);
+        assertEquals(8, pooled.featureDim());
+        Tensor theta = net.initialParams(CpuBackend.INSTANCE, DType.F64, 2);
+        Tensor x = Tensor.of(CpuBackend.INSTANCE, DType.F64, net.inputShape(3), Close.uniform(3, 3 * 16 * 16));
+        double[] flat = net.features(theta, x).toDoubleArray(), p = pooled.features(theta, x, false).toDoubleArray();
+        assertEquals(3 * 8, p.length);
+        for (int b = 0; b < 3; b++) {
+            for (int c = 0; c < 8; c++) {
+                double mean = 0;
+                for (int k = 0; k < 16; k++) mean += flat[b * 128 + c * 16 + k] / 16;
+                assertEquals(mean, p[b * 8 + c], 1e-12);
+            }
+        }
+    }
+
+    @Test
     void forwardGivesOneTargetVectorPerImage() {
         ConvNet net = ConvNet.mkdtStudent(3, 512);
         Tensor theta = net.initialParams(CpuBackend.INSTANCE, DType.F32, 1);

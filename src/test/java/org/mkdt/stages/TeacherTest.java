@@ -28,7 +28,7 @@ class TeacherTest {
     void barlowTwinsTrainingLowersItsLossAndRepresentationsAreReproducible() {
         ImageSet imgs = images();
         ConvNet encoder = new ConvNet(3, 8, 6, 2, 1);
-        Teacher.Settings s = new Teacher.Settings(6, 8, 0.05, 0.9, 1e-4, 16, 0.05, 3);
+        Teacher.Settings s = new Teacher.Settings(6, 0, 8, 0.05, 0.9, 1e-4, 16, 0.05, 3);
         Teacher.Result r = Teacher.train(encoder, imgs, Normalization.of(imgs), s, CpuBackend.INSTANCE, null);
         double[] l = r.epochLoss();
         assertTrue(l[l.length - 1] < l[0], "Barlow Twins loss should fall: " + java.util.Arrays.toString(l));
@@ -42,7 +42,7 @@ class TeacherTest {
     void aResNetTeacherTrainsAndGivesEvalModeRepresentations() {
         ImageSet imgs = images();
         ResNet encoder = new ResNet(3, 4, new int[] {1, 1, 1, 1});
-        Teacher.Settings s = new Teacher.Settings(2, 8, 0.05, 0.9, 1e-4, 16, 0.05, 3);
+        Teacher.Settings s = new Teacher.Settings(2, 0, 8, 0.05, 0.9, 1e-4, 16, 0.05, 3);
         Teacher.Result r = Teacher.train(encoder, imgs, Normalization.of(imgs), s, CpuBackend.INSTANCE, null);
         NdArray reps = Teacher.representations(encoder, r.encoderTheta(), imgs, Normalization.of(imgs), 10, CpuBackend.INSTANCE);
         assertArrayEquals(new int[] {24, 32}, reps.shape());

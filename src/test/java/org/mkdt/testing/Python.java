@@ -23,18 +23,47 @@ public final class Python {
         assumeTrue(numpy, "python3 with numpy is not available on this machine: interoperability check skipped");
     }
 
+    private static String torchPython;
+
+    /**
+     * The python3 that imports torch: Debian's python3-torch installs for /usr/bin/python3, which
+     * another python3 (pyenv, a venv) may shadow on the PATH. Skips, saying why, where none does.
+     */
+    public static String assumeTorch() {
+        if (torchPython == null) {
+            torchPython = "";
+            for (String py : new String[] {"python3", "/usr/bin/python3"}) {
+                try {
+                    if (runWith(py, "import torch, numpy").exit == 0) {
+                        torchPython = py;
+                        break;
+                    }
+                } catch (IOException e) {
+                    // try the next interpreter
+                }
+            }
+        }
+        assumeTrue(!torchPython.isEmpty(), "no python3 with PyTorch and numpy (apt-get install python3-torch): PyTorch comparison skipped");
+        return torchPython;
+    }
+
     public record Result(int exit, String out) {}
 
     /** Runs {@code python3 -c code args...}; returns its exit code and combined output. */
     public static Result run(String code, String... args) throws IOException {
+        return runWith("python3", code, args);
+    }
+
+    /** Runs {@code python -c code args...} with the given interpreter. */
+    public static Result runWith(String python, String code, String... args) throws IOException {
         String[] cmd = new String[3 + args.length];
-        cmd[0] = "python3";
+        cmd[0] = python;
         cmd[1] = "-c";
         cmd[2] = code;
         System.arraycopy(args, 0, cmd, 3, args.length);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         try {
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 return new Result(-1, "timeout");
             }
