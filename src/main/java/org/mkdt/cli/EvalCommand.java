@@ -154,7 +154,8 @@ public final class EvalCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new org.mkdt.io.BadFileException(run.teacherEncoderFile().toString(), e.getMessage());
         }
-        return new Evaluation.TeacherModel(encoder, theta.toTensor(backend, DType.F32, run.teacherEncoderFile().toString()));
+        return new Evaluation.TeacherModel(encoder, theta.toTensor(backend, DType.F32, run.teacherEncoderFile().toString()),
+                () -> data.encoder(c.teacher()), data.dataset().train());
     }
 
     private static void write(RunDir run, RunConfig c, Evaluation.Outcome outcome, LinearProbe.Protocol protocol,

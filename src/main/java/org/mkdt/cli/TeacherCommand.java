@@ -71,7 +71,7 @@ public final class TeacherCommand implements Callable<Integer> {
             Artefacts.writeTeacherEncoder(run.teacherEncoderFile(), NdArray.of(r.encoderTheta().toFloatArray(), encoder.layout().size()), encoder.layout(),
                     encoder.buffers(), describe(t), run.configHash());
             m.put("barlow_twins_loss_per_epoch", r.epochLoss());
-            probe(out, c, data.full(), encoder, r.encoderTheta(), m);
+            probe(out, c, data, encoder, r.encoderTheta(), m);
         }
         Artefacts.writeRepresentations(run.teacherFile(), NdArray.of(reps.toFloats(), reps.shape()), run.configHash());
         out.printf("teacher: wrote %s %s%n", run.teacherFile(), reps.describe());
@@ -86,7 +86,8 @@ public final class TeacherCommand implements Callable<Integer> {
     }
 
     /** Linear-probe accuracy at 1% of the whole training set's labels: the trained teacher beside a random-init encoder. */
-    private static void probe(PrintWriter out, RunConfig c, Dataset ds, Encoder encoder, Tensor trained, Map<String, Object> m) {
+    private static void probe(PrintWriter out, RunConfig c, StageData data, Encoder encoder, Tensor trained, Map<String, Object> m) {
+        Dataset ds = data.full();
         if (ds.test().count() == 0) {
             out.println("teacher: no test split, probe skipped");
             return;
@@ -94,8 +95,10 @@ public final class TeacherCommand implements Callable<Integer> {
         Backend backend = trained.backend();
         int labelled = LinearProbe.labelledSubset(ds.train().count(), 0.01, c.seed()).length;
         for (String which : new String[] {"random init", "teacher"}) {
-            Tensor theta = which.equals("teacher") ? trained : encoder.initialParams(backend, DType.F32, c.seed() + 1);
-            double acc = Evaluate.probe(encoder, theta, ds, new double[] {0.01}, Evaluate.Settings.reference(), c.seed(), backend)[0];
+            boolean teacher = which.equals("teacher");
+            Encoder e = teacher ? encoder : data.encoder(c.teacher()); // a fresh one: its own batch-norm statistics
+            Tensor theta = teacher ? trained : Teacher.randomInit(e, data.dataset().train(), ds.normalization(), c.seed() + 1, backend);
+            double acc = Evaluate.probe(e, theta, ds, new double[] {0.01}, Evaluate.Settings.reference(), c.seed(), backend)[0];
             out.printf("teacher: linear probe, 1%% labels (%d), test accuracy %.2f%% with the %s encoder%n", labelled, 100 * acc, which);
             m.put("probe_1pct_" + (which.equals("teacher") ? "teacher" : "random_init"), acc);
         }

@@ -10,7 +10,6 @@ import org.mkdt.nn.ConvNet;
 import org.mkdt.nn.Encoder;
 import org.mkdt.report.Checks;
 import org.mkdt.report.Results;
-import org.mkdt.tensor.DType;
 import org.mkdt.tensor.Scope;
 import org.mkdt.tensor.Shape;
 import org.mkdt.tensor.Tensor;
@@ -34,8 +33,12 @@ public final class Evaluation {
     /** How many test images the held-out KD error is measured on. */
     public static final int HELD_OUT = 2000;
 
-    /** The trained teacher: its encoder and parameters (null where the representations were imported). */
-    public record TeacherModel(Encoder encoder, Tensor theta) {}
+    /**
+     * The trained teacher: its encoder and parameters, a maker of fresh encoders of the same
+     * kind (the random-init baseline needs its own batch-norm statistics), and the images it
+     * was trained on (they calibrate those statistics).
+     */
+    public record TeacherModel(Encoder encoder, Tensor theta, java.util.function.Supplier<Encoder> fresh, ImageSet trainImages) {}
 
     /** The table and what it can show. */
     public record Outcome(Results results, Checks checks) {}
@@ -75,8 +78,9 @@ public final class Evaluation {
                 double[] a = Evaluate.probe(teacher.encoder(), teacher.theta(), fTest, downstream, fractions, settings, seeds[s], backend);
                 log(log, TEACHER, seeds[s], a, fractions, t0);
                 try (Scope one = Scope.open()) {
-                    Tensor random = teacher.encoder().initialParams(backend, DType.F32, Seeds.of(seeds[s], 0x7261));
-                    double[] b = Evaluate.probe(teacher.encoder(), random, downstream, fractions, settings, seeds[s], backend);
+                    Encoder fresh = teacher.fresh().get();
+                    Tensor random = Teacher.randomInit(fresh, teacher.trainImages(), downstream.normalization(), Seeds.of(seeds[s], 0x7261), backend);
+                    double[] b = Evaluate.probe(fresh, random, downstream, fractions, settings, seeds[s], backend);
                     log(log, RANDOM_TEACHER, seeds[s], b, fractions, t0);
                     for (int i = 0; i < fractions.length; i++) {
                         acc[i][s] = a[i];

@@ -107,6 +107,32 @@ public final class Teacher {
         return Tensor.of(backend, Shape.of(idx.length, c, h, w), out);
     }
 
+    /** Training-mode batches that calibrate a random encoder's batch-norm statistics (0.9^30: 4% of the start left). */
+    static final int CALIBRATION_BATCHES = 30;
+
+    /**
+     * Random-init features, the baseline a teacher must beat: seeded PyTorch-default parameters
+     * for a fresh encoder and, where it has batch norm, running statistics calibrated on
+     * {@code images} by training-mode passes without gradients. Uncalibrated (mean 0, var 1) a
+     * deep BN network's random features all but vanish and probe at chance, which would make
+     * any teacher look good.
+     */
+    public static Tensor randomInit(Encoder fresh, ImageSet images, Normalization norm, long seed, Backend backend) {
+        Tensor theta = fresh.initialParams(backend, DType.F32, seed);
+        if (fresh.buffers().isEmpty()) return theta;
+        int n = images.count(), batch = Math.min(256, n);
+        try (GradMode.Guard off = GradMode.noGrad()) {
+            for (int b = 0; b < CALIBRATION_BATCHES; b++) {
+                int[] idx = new int[batch];
+                for (int i = 0; i < batch; i++) idx[i] = (b * batch + i) % n;
+                try (Scope s = Scope.open()) {
+                    fresh.features(theta, images.subset(idx).toTensor(backend, norm), true);
+                }
+            }
+        }
+        return theta;
+    }
+
     /** The encoder's features of every image, in order, un-augmented: the (N, D) representations. */
     public static NdArray representations(Encoder encoder, Tensor theta, ImageSet images, Normalization norm, int batch, Backend backend) {
         int n = images.count(), d = encoder.featureDim();

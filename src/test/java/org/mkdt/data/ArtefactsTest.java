@@ -25,6 +25,25 @@ class ArtefactsTest {
     private final String hash = Artefacts.configHash("{\"preset\":\"test\"}");
 
     @Test
+    void teacherEncoderRoundTripsWithItsBatchNormStatisticsAndChecksItsLayout() throws IOException {
+        org.mkdt.nn.ResNet net = new org.mkdt.nn.ResNet(1, 2, new int[] {1, 1, 1, 1});
+        float[] theta = new float[net.numParams()];
+        for (int i = 0; i < theta.length; i++) theta[i] = i * 0.001f;
+        java.util.Map<String, double[]> buffers = new java.util.TreeMap<>(net.buffers());
+        buffers.replaceAll((k, v) -> { double[] w = v.clone(); w[0] = k.length(); return w; });
+        Path f = dir.resolve("teacher_encoder.safetensors");
+        Artefacts.writeTeacherEncoder(f, NdArray.of(theta, theta.length), net.layout(), buffers, "resnet18 width 2, pooled", hash);
+        assertArrayEquals(theta, Artefacts.readTeacherEncoder(f, net.layout()).toFloats());
+        java.util.Map<String, double[]> read = Artefacts.readTeacherBuffers(f);
+        assertEquals(buffers.keySet(), read.keySet());
+        for (String k : buffers.keySet()) assertArrayEquals(buffers.get(k), read.get(k));
+        net.loadBuffers(read);
+        assertEquals("bn1.running_mean".length(), net.buffers().get("bn1.running_mean")[0]);
+        BadFileException e = assertThrows(BadFileException.class, () -> Artefacts.readTeacherEncoder(f, new org.mkdt.nn.ConvNet(1, 8, 4, 1, 1).layout()));
+        assertTrue(e.getMessage().contains("different teacher network") && e.getMessage().contains("resnet18 width 2, pooled"), e.getMessage());
+    }
+
+    @Test
     void representationsRoundTripAndCountIsChecked() throws IOException {
         Path f = dir.resolve("teacher.safetensors");
         Artefacts.writeRepresentations(f, NdArray.of(new float[] {1, 2, 3, 4, 5, 6}, 3, 2), hash);

@@ -48,4 +48,22 @@ class TeacherTest {
         assertArrayEquals(new int[] {24, 32}, reps.shape());
         assertTrue(reps.firstNonFinite() < 0);
     }
+
+    @Test
+    void randomInitCalibratesBatchNormSoRandomFeaturesDoNotVanish() {
+        org.mkdt.nn.ResNet fresh = new org.mkdt.nn.ResNet(3, 4, new int[] {1, 1, 1, 1});
+        org.mkdt.data.ImageSet images = images();
+        org.mkdt.data.Normalization norm = org.mkdt.data.Normalization.of(images);
+        double[] before = fresh.buffers().get("bn1.running_var");
+        org.mkdt.tensor.Tensor theta = Teacher.randomInit(fresh, images, norm, 3, CpuBackend.INSTANCE);
+        double[] after = fresh.buffers().get("bn1.running_var");
+        assertTrue(after[0] != before[0], "running variance still at its start " + before[0]);
+        // The same seed gives the same parameters and statistics; a ConvNet (no buffers) just gets its initialisation.
+        org.mkdt.nn.ResNet again = new org.mkdt.nn.ResNet(3, 4, new int[] {1, 1, 1, 1});
+        assertArrayEquals(theta.toFloatArray(), Teacher.randomInit(again, images, norm, 3, CpuBackend.INSTANCE).toFloatArray());
+        assertArrayEquals(after, again.buffers().get("bn1.running_var"));
+        org.mkdt.nn.ConvNet conv = new org.mkdt.nn.ConvNet(3, 8, 4, 1, 1);
+        assertArrayEquals(conv.initialParams(CpuBackend.INSTANCE, org.mkdt.tensor.DType.F32, 3).toFloatArray(),
+                Teacher.randomInit(conv, images, norm, 3, CpuBackend.INSTANCE).toFloatArray());
+    }
 }
