@@ -133,7 +133,20 @@ public final class DistillCommand implements Callable<Integer> {
         double secs = (System.nanoTime() - t0) / 1e9;
         out.printf("distill: %d iterations in %.1f s (%.2f s each); %s%n", done, secs, done == 0 ? 0 : secs / done,
                 state.iteration == d.iterations() ? "done: " + run.distilledFile() : "stopped after iteration " + state.iteration + " (--resume continues)");
+        out.printf("distill: since the initial set, the images moved by %s and the targets by %s (rms of the change / rms of the initial values)%n",
+                movement(init.images().toFloats(), state.images.toFloatArray()), movement(init.targets().toFloats(), state.targets.toFloatArray()));
         return 0;
+    }
+
+    /** "37.0% (0.284 of 0.771)": rms(after - before) relative to rms(before). */
+    static String movement(float[] before, float[] after) {
+        double d = 0, b = 0;
+        for (int i = 0; i < before.length; i++) {
+            d += (after[i] - before[i]) * (double) (after[i] - before[i]);
+            b += before[i] * (double) before[i];
+        }
+        double rd = Math.sqrt(d / before.length), rb = Math.sqrt(b / before.length);
+        return String.format("%.1f%% (%.3g of %.3g)", rb == 0 ? 0 : 100 * rd / rb, rd, rb);
     }
 
     /** Rows [0, maxStartEpoch + expertEpochs] of every expert trajectory present. */

@@ -27,10 +27,11 @@ public class PipelineCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return runAll(spec, options);
+        return runAll(spec, options, List.of());
     }
 
-    static int runAll(CommandSpec spec, RunOptions options) throws Exception {
+    /** All stages; {@code evalArgs} are added to the eval stage's arguments (the demo's label fractions). */
+    static int runAll(CommandSpec spec, RunOptions options, List<String> evalArgs) throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         RunConfig c = options.load(); // fails early, in one line, on a bad configuration
         long t0 = System.nanoTime();
@@ -39,13 +40,15 @@ public class PipelineCommand implements Callable<Integer> {
         if (options.device != null) common.addAll(List.of("--device", options.device));
         for (String s : options.overrides) common.addAll(List.of("--set", s));
         boolean resume = Files.exists(options.runsDir.resolve(c.name()).resolve("distill").resolve("checkpoint.safetensors"));
-        String[][] stages = {{"teacher"}, {"experts"}, {"init"}, resume ? new String[] {"distill", "--resume"} : new String[] {"distill"}, {"eval"}};
+        // The teacher's quick probe is skipped: eval measures the teacher beside random init, over seeds.
+        String[][] stages = {{"teacher", "--no-probe"}, {"experts"}, {"init"}, resume ? new String[] {"distill", "--resume"} : new String[] {"distill"}, {"eval"}};
         for (String[] stage : stages) {
             long ts = System.nanoTime();
             out.printf("%n== %s ==%n", String.join(" ", stage));
             out.flush();
             List<String> args = new ArrayList<>(List.of(stage));
             args.addAll(common);
+            if (stage[0].equals("eval")) args.addAll(evalArgs);
             CommandLine cl = Main.commandLine();
             cl.setOut(spec.commandLine().getOut());
             cl.setErr(spec.commandLine().getErr());

@@ -37,6 +37,9 @@ public final class TeacherCommand implements Callable<Integer> {
     @Option(names = "--import", paramLabel = "FILE", description = "Take representations made elsewhere (.npy or .safetensors, one row per training image) instead of training (= --set teacher.importFile=FILE).")
     Path importFile;
 
+    @Option(names = "--no-probe", description = "Skip the quick 1%-label probe of the teacher beside a random-init encoder (eval measures both properly, over seeds).")
+    boolean noProbe;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -71,7 +74,7 @@ public final class TeacherCommand implements Callable<Integer> {
             Artefacts.writeTeacherEncoder(run.teacherEncoderFile(), NdArray.of(r.encoderTheta().toFloatArray(), encoder.layout().size()), encoder.layout(),
                     encoder.buffers(), describe(t), run.configHash());
             m.put("barlow_twins_loss_per_epoch", r.epochLoss());
-            probe(out, c, data, encoder, r.encoderTheta(), m);
+            if (!noProbe) probe(out, c, data, encoder, r.encoderTheta(), m);
         }
         Artefacts.writeRepresentations(run.teacherFile(), NdArray.of(reps.toFloats(), reps.shape()), run.configHash());
         out.printf("teacher: wrote %s %s%n", run.teacherFile(), reps.describe());

@@ -38,7 +38,7 @@ public final class Checks {
         Results.Row teacher = r.row(n.teacher()), randomTeacher = r.row(n.randomTeacher()), distilled = r.row(n.distilled()),
                 initial = r.row(n.initial()), random = r.row(n.random()), none = r.row(n.none()), full = r.row(n.full());
         checks.add(teacher == null || randomTeacher == null
-                ? new Check("G1", "the teacher beats random initialisation", null, "no teacher encoder: representations were imported")
+                ? new Check("G1", "the teacher beats random initialisation", null, "no teacher rows: representations imported, or --rows without teacher")
                 : new Check("G1", "the teacher beats random initialisation", above(teacher, randomTeacher, 0, f), versus(teacher, randomTeacher, f)));
         checks.add(full == null || none == null
                 ? new Check("G2", "KD on the full training set beats no pre-training", null, "no full-data row")
