@@ -54,6 +54,10 @@ class CifarReaderTest {
         assertEquals(30, ds.train().count());
         assertEquals(100, ds.train().classes().size());
         assertEquals(29, ds.train().labels()[29]);
+        // The MKDT reference's constants (utils.get_dataset), so inputs are on its scale.
+        assertSame(Normalization.CIFAR100, ds.normalization());
+        assertArrayEquals(new double[] {0.5071, 0.4865, 0.4409}, Normalization.CIFAR100.mean());
+        assertArrayEquals(new double[] {0.2009, 0.1984, 0.2023}, Normalization.CIFAR100.std());
     }
 
     @Test
