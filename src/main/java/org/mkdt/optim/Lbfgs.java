@@ -39,13 +39,13 @@ public final class Lbfgs {
         double fx = f.valueAndGradient(x, g);
         ArrayDeque<double[][]> pairs = new ArrayDeque<>(); // {s, y, {1 / (y.s)}}
         for (int it = 0; it < maxIterations; it++) {
-            if (maxAbs(g) <= gradientTolerance) return new Result(x, fx, it, "gradient below tolerance");
+            if (Vec.maxAbs(g) <= gradientTolerance) return new Result(x, fx, it, "gradient below tolerance");
             double[] d = direction(g, pairs);
-            double slope = dot(g, d);
+            double slope = Vec.dot(g, d);
             if (slope >= 0) { // not a descent direction (numerical trouble): restart from steepest descent
                 pairs.clear();
-                d = negate(g);
-                slope = dot(g, d);
+                d = Vec.negate(g);
+                slope = Vec.dot(g, d);
             }
             double step = it == 0 && pairs.isEmpty() ? Math.min(1.0, 1.0 / Math.max(1e-12, Math.sqrt(-slope))) : 1.0;
             double[] xNew = new double[n], gNew = new double[n];
@@ -66,10 +66,10 @@ public final class Lbfgs {
                 s[i] = xNew[i] - x[i];
                 y[i] = gNew[i] - g[i];
             }
-            double ys = dot(y, s);
+            double ys = Vec.dot(y, s);
             // Keep the pair when the curvature is clearly positive, judged relative to the step
             // (an absolute threshold starves the memory near the optimum, where steps are tiny).
-            if (ys > 1e-10 * Math.sqrt(dot(s, s) * dot(y, y))) {
+            if (ys > 1e-10 * Math.sqrt(Vec.dot(s, s) * Vec.dot(y, y))) {
                 pairs.addLast(new double[][] {s, y, {1.0 / ys}});
                 if (pairs.size() > memory) pairs.removeFirst();
             }
@@ -87,42 +87,20 @@ public final class Lbfgs {
         int k = pairs.size() - 1;
         for (Iterator<double[][]> it = pairs.descendingIterator(); it.hasNext(); k--) {
             double[][] p = it.next();
-            alpha[k] = p[2][0] * dot(p[0], q);
-            axpy(-alpha[k], p[1], q);
+            alpha[k] = p[2][0] * Vec.dot(p[0], q);
+            Vec.axpy(-alpha[k], p[1], q);
         }
         if (!pairs.isEmpty()) {
             double[][] last = pairs.peekLast();
-            double gamma = dot(last[0], last[1]) / dot(last[1], last[1]);
+            double gamma = Vec.dot(last[0], last[1]) / Vec.dot(last[1], last[1]);
             for (int i = 0; i < q.length; i++) q[i] *= gamma;
         }
         k = 0;
         for (double[][] p : pairs) {
-            double beta = p[2][0] * dot(p[1], q);
-            axpy(alpha[k] - beta, p[0], q);
+            double beta = p[2][0] * Vec.dot(p[1], q);
+            Vec.axpy(alpha[k] - beta, p[0], q);
             k++;
         }
-        return negate(q);
-    }
-
-    private static double dot(double[] a, double[] b) {
-        double s = 0;
-        for (int i = 0; i < a.length; i++) s += a[i] * b[i];
-        return s;
-    }
-
-    private static void axpy(double a, double[] x, double[] y) {
-        for (int i = 0; i < x.length; i++) y[i] += a * x[i];
-    }
-
-    private static double[] negate(double[] v) {
-        double[] out = new double[v.length];
-        for (int i = 0; i < v.length; i++) out[i] = -v[i];
-        return out;
-    }
-
-    private static double maxAbs(double[] v) {
-        double m = 0;
-        for (double x : v) m = Math.max(m, Math.abs(x));
-        return m;
+        return Vec.negate(q);
     }
 }

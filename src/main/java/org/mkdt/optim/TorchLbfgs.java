@@ -39,11 +39,11 @@ public final class TorchLbfgs {
             loss = f.valueAndGradient(x, grad);
             evaluations++;
             int currentEvals = 1;
-            if (maxAbs(grad) <= TOL_GRAD) continue; // already optimal: torch returns at once
+            if (Vec.maxAbs(grad) <= TOL_GRAD) continue; // already optimal: torch returns at once
             for (int iter = 1; iter <= MAX_ITER; iter++) {
                 totalIter++;
                 if (totalIter == 1) {
-                    d = negate(grad);
+                    d = Vec.negate(grad);
                     oldDirs.clear();
                     oldSteps.clear();
                     ro.clear();
@@ -54,7 +54,7 @@ public final class TorchLbfgs {
                         y[i] = grad[i] - prevGrad[i];
                         s[i] = d[i] * t;
                     }
-                    double ys = dot(y, s);
+                    double ys = Vec.dot(y, s);
                     if (ys > 1e-10) { // torch's absolute curvature test
                         if (oldDirs.size() == HISTORY) {
                             oldDirs.remove(0);
@@ -64,14 +64,14 @@ public final class TorchLbfgs {
                         oldDirs.add(y);
                         oldSteps.add(s);
                         ro.add(1 / ys);
-                        hDiag = ys / dot(y, y);
+                        hDiag = ys / Vec.dot(y, y);
                     }
                     d = twoLoop(grad, oldDirs, oldSteps, ro, hDiag);
                 }
                 prevGrad = grad.clone();
                 double prevLoss = loss;
                 t = totalIter == 1 ? Math.min(1, 1 / sumAbs(grad)) : 1; // lr 1
-                double gtd = dot(grad, d);
+                double gtd = Vec.dot(grad, d);
                 if (gtd > -TOL_CHANGE) break; // not a descent direction (false for NaN: it goes on)
                 for (int i = 0; i < n; i++) x[i] += t * d[i];
                 boolean optimal = false;
@@ -80,10 +80,10 @@ public final class TorchLbfgs {
                     loss = f.valueAndGradient(x, grad);
                     evaluations++;
                     currentEvals++;
-                    optimal = maxAbs(grad) <= TOL_GRAD;
+                    optimal = Vec.maxAbs(grad) <= TOL_GRAD;
                 }
                 if (iter == MAX_ITER || currentEvals >= MAX_EVAL || optimal) break;
-                if (maxAbs(d) * t <= TOL_CHANGE || Math.abs(loss - prevLoss) < TOL_CHANGE) break;
+                if (Vec.maxAbs(d) * t <= TOL_CHANGE || Math.abs(loss - prevLoss) < TOL_CHANGE) break;
             }
         }
         return new Result(x, loss, evaluations);
@@ -92,39 +92,17 @@ public final class TorchLbfgs {
     /** -H g by the two-loop recursion over the stored pairs, H0 = hDiag * I (torch's order of operations). */
     private static double[] twoLoop(double[] grad, List<double[]> dirs, List<double[]> steps, List<Double> ro, double hDiag) {
         int k = dirs.size();
-        double[] al = new double[k], q = negate(grad);
+        double[] al = new double[k], q = Vec.negate(grad);
         for (int i = k - 1; i >= 0; i--) {
-            al[i] = dot(steps.get(i), q) * ro.get(i);
-            axpy(-al[i], dirs.get(i), q);
+            al[i] = Vec.dot(steps.get(i), q) * ro.get(i);
+            Vec.axpy(-al[i], dirs.get(i), q);
         }
         for (int i = 0; i < q.length; i++) q[i] *= hDiag;
         for (int i = 0; i < k; i++) {
-            double be = dot(dirs.get(i), q) * ro.get(i);
-            axpy(al[i] - be, steps.get(i), q);
+            double be = Vec.dot(dirs.get(i), q) * ro.get(i);
+            Vec.axpy(al[i] - be, steps.get(i), q);
         }
         return q;
-    }
-
-    private static double dot(double[] a, double[] b) {
-        double s = 0;
-        for (int i = 0; i < a.length; i++) s += a[i] * b[i];
-        return s;
-    }
-
-    private static void axpy(double a, double[] x, double[] y) {
-        for (int i = 0; i < x.length; i++) y[i] += a * x[i];
-    }
-
-    private static double[] negate(double[] v) {
-        double[] out = new double[v.length];
-        for (int i = 0; i < v.length; i++) out[i] = -v[i];
-        return out;
-    }
-
-    private static double maxAbs(double[] v) {
-        double m = 0;
-        for (double x : v) m = Math.max(m, Math.abs(x));
-        return Double.isNaN(m) ? Double.NaN : m;
     }
 
     private static double sumAbs(double[] v) {
