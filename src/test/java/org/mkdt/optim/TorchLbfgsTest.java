@@ -76,41 +76,46 @@ class TorchLbfgsTest {
 
     @Test
     void sameIteratesAsPyTorch(@TempDir Path dir) throws Exception {
-        sameIteratesAsPyTorch(dir, 1.0);
-        sameIteratesAsPyTorch(dir, 30.0);
-    }
-
-    private static void sameIteratesAsPyTorch(Path dir, double scale) throws Exception {
         String python = Python.assumeTorch();
-        double[][] d = blobs(60, scale, 3);
+        double[] scales = {1.0, 30.0};
+        int[] steps = {1, 3};
         double[] p0 = start(4);
-        Npy.write(dir.resolve("x.npy"), NdArray.of(d[0], 60, F));
-        Npy.write(dir.resolve("y.npy"), NdArray.of(d[1], 60));
         Npy.write(dir.resolve("p0.npy"), NdArray.of(p0, p0.length));
-        for (int steps : new int[] {1, 3}) {
-            double[] ours = TorchLbfgs.minimize(probe(d[0], d[1], 1e-3), p0, steps).x();
-            Python.Result r = Python.runWith(python, """
-                    import sys, numpy as np, torch
-                    d, K, F, steps = sys.argv[1], 3, 5, int(sys.argv[2])
-                    x = torch.from_numpy(np.load(d + '/x.npy')); y = torch.from_numpy(np.load(d + '/y.npy')).long()
-                    p0 = torch.from_numpy(np.load(d + '/p0.npy'))
-                    clf = torch.nn.Linear(F, K).double()
-                    with torch.no_grad():
-                        clf.weight.copy_(p0[:K * F].view(K, F)); clf.bias.copy_(p0[K * F:])
-                    opt = torch.optim.LBFGS(clf.parameters())
-                    def closure():
-                        opt.zero_grad()
-                        loss = torch.nn.functional.cross_entropy(clf(x), y) + 1e-3 * clf.weight.pow(2).sum()
-                        loss.backward()
-                        return loss
-                    for _ in range(steps):
-                        opt.step(closure)
-                    np.save(d + '/p.npy', torch.cat([clf.weight.detach().flatten(), clf.bias.detach()]).numpy())
-                    """, dir.toString(), String.valueOf(steps));
-            assertEquals(0, r.exit(), r.out());
-            double[] theirs = Npy.read(dir.resolve("p.npy")).toDoubles();
-            for (int i = 0; i < ours.length; i++) {
-                assertEquals(theirs[i], ours[i], 1e-8 * (1 + Math.abs(theirs[i])), "parameter " + i + " after " + steps + " step() calls, features x" + scale);
+        for (int a = 0; a < scales.length; a++) {
+            double[][] d = blobs(60, scales[a], 3);
+            Npy.write(dir.resolve("x" + a + ".npy"), NdArray.of(d[0], 60, F));
+            Npy.write(dir.resolve("y" + a + ".npy"), NdArray.of(d[1], 60));
+        }
+        // One interpreter start for all cases (importing torch is the slow part).
+        Python.Result r = Python.runWith(python, """
+                import sys, numpy as np, torch
+                d, K, F = sys.argv[1], 3, 5
+                p0 = torch.from_numpy(np.load(d + '/p0.npy'))
+                for a in range(2):
+                    x = torch.from_numpy(np.load(d + f'/x{a}.npy')); y = torch.from_numpy(np.load(d + f'/y{a}.npy')).long()
+                    for steps in (1, 3):
+                        clf = torch.nn.Linear(F, K).double()
+                        with torch.no_grad():
+                            clf.weight.copy_(p0[:K * F].view(K, F)); clf.bias.copy_(p0[K * F:])
+                        opt = torch.optim.LBFGS(clf.parameters())
+                        def closure():
+                            opt.zero_grad()
+                            loss = torch.nn.functional.cross_entropy(clf(x), y) + 1e-3 * clf.weight.pow(2).sum()
+                            loss.backward()
+                            return loss
+                        for _ in range(steps):
+                            opt.step(closure)
+                        np.save(d + f'/p{a}_{steps}.npy', torch.cat([clf.weight.detach().flatten(), clf.bias.detach()]).numpy())
+                """, dir.toString());
+        assertEquals(0, r.exit(), r.out());
+        for (int a = 0; a < scales.length; a++) {
+            double[][] d = blobs(60, scales[a], 3);
+            for (int n : steps) {
+                double[] ours = TorchLbfgs.minimize(probe(d[0], d[1], 1e-3), p0, n).x();
+                double[] theirs = Npy.read(dir.resolve("p" + a + "_" + n + ".npy")).toDoubles();
+                for (int i = 0; i < ours.length; i++) {
+                    assertEquals(theirs[i], ours[i], 1e-8 * (1 + Math.abs(theirs[i])), "parameter " + i + " after " + n + " step() calls, features x" + scales[a]);
+                }
             }
         }
     }
