@@ -141,18 +141,31 @@ public final class GemmKernel {
         }
     }
 
-    /** Packs rows [ic, ic+mc) x cols [pc, pc+kc) of op(A) into MR-row panels, zero-padded: [panel][k][MR]. */
+    /**
+     * Packs rows [ic, ic+mc) x cols [pc, pc+kc) of op(A) into MR-row panels, zero-padded: [panel][k][MR].
+     * One loop per layout so that every read is contiguous: a row of A is streamed into a
+     * strided column of the panel, a row of A^T is one block copy (it was 12% of a student
+     * step as one strided gather with the transpose tested per element).
+     */
     private static void packA(int tileRows, int mc, int kc, float[] a, int offA, int lda, boolean transA, int ic, int pc, float[] dst) {
         for (int ir = 0; ir < mc; ir += tileRows) {
             int mr = Math.min(tileRows, mc - ir);
             int base = (ir / tileRows) * kc * tileRows;
-            for (int p = 0; p < kc; p++) {
-                int d = base + p * tileRows;
-                for (int i = 0; i < mr; i++) {
-                    int row = ic + ir + i, col = pc + p;
-                    dst[d + i] = transA ? a[offA + col * lda + row] : a[offA + row * lda + col];
+            if (transA) {
+                int src = offA + pc * lda + ic + ir;
+                for (int p = 0; p < kc; p++, src += lda) {
+                    int d = base + p * tileRows;
+                    System.arraycopy(a, src, dst, d, mr);
+                    for (int i = mr; i < tileRows; i++) dst[d + i] = 0f;
                 }
-                for (int i = mr; i < tileRows; i++) dst[d + i] = 0f;
+            } else {
+                for (int i = 0; i < mr; i++) {
+                    int src = offA + (ic + ir + i) * lda + pc;
+                    for (int p = 0, d = base + i; p < kc; p++, d += tileRows) dst[d] = a[src + p];
+                }
+                for (int i = mr; i < tileRows; i++) {
+                    for (int p = 0, d = base + i; p < kc; p++, d += tileRows) dst[d] = 0f;
+                }
             }
         }
     }
@@ -162,14 +175,21 @@ public final class GemmKernel {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             int base = (jr / NR) * kc * NR;
-            for (int p = 0; p < kc; p++) {
-                int d = base + p * NR;
-                if (!transB) {
+            if (!transB) {
+                for (int p = 0; p < kc; p++) {
+                    int d = base + p * NR;
                     System.arraycopy(b, offB + (pc + p) * ldb + jc + jr, dst, d, nr);
-                } else {
-                    for (int j = 0; j < nr; j++) dst[d + j] = b[offB + (jc + jr + j) * ldb + pc + p];
+                    for (int j = nr; j < NR; j++) dst[d + j] = 0f;
                 }
-                for (int j = nr; j < NR; j++) dst[d + j] = 0f;
+            } else {
+                // a row of op(B)^T streams into a strided column of the panel
+                for (int j = 0; j < nr; j++) {
+                    int src = offB + (jc + jr + j) * ldb + pc;
+                    for (int p = 0, d = base + j; p < kc; p++, d += NR) dst[d] = b[src + p];
+                }
+                for (int j = nr; j < NR; j++) {
+                    for (int p = 0, d = base + j; p < kc; p++, d += NR) dst[d] = 0f;
+                }
             }
         }
     }
