@@ -18,7 +18,10 @@ import org.mkdt.io.NdArray;
 import org.mkdt.nn.ConvNet;
 import org.mkdt.report.Pictures;
 import org.mkdt.run.Progress;
+import org.mkdt.run.Provenance;
 import org.mkdt.run.RunDir;
+import org.mkdt.stages.Continuation;
+import org.mkdt.stages.ExpertSet;
 import org.mkdt.stages.Distill;
 import org.mkdt.tensor.DType;
 import picocli.CommandLine.Command;
@@ -40,6 +43,9 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue from runs/NAME/distill/checkpoint.safetensors (on the CPU the result equals an uninterrupted run bit for bit).")
     boolean resume;
 
+    @Option(names = "--experts-available", description = "Distil from the experts present even if fewer than experts.count (recorded in the checkpoint; --resume then needs the same set).")
+    boolean expertsAvailable;
+
     @Option(names = "--stop-after", paramLabel = "N", description = "Stop after N iterations in this invocation, writing a checkpoint (time-boxed runs; --resume continues).")
     Integer stopAfter;
 
@@ -60,41 +66,69 @@ public final class DistillCommand implements Callable<Integer> {
         if (chunk < 0 || chunk > 65536) throw new IllegalArgumentException("--chunk must be in 0..65536, got " + chunk);
         RunConfig c = options.load();
         Devices.Selection device = RunOptions.backend(c);
-        RunDir run = RunDir.open(options.runsDir, c, device.backend().name());
+        RunDir run = RunDir.of(options.runsDir, c);
         out.println(device.line());
         Backend backend = device.backend();
         RunConfig.Distill d = c.distill();
-        if (!Files.exists(run.initFile())) throw new IllegalArgumentException(run.initFile() + ": no initial set; run 'mkdt init' first");
-        Artefacts.DistilledSet init = Artefacts.readDistilledSet(run.initFile());
+        Artefacts.DistilledSet init = StageData.initialSet(run, c);
         int[] is = init.images().shape();
         ConvNet net = StageData.student(is[1], is[2], init.targets().shape()[1]);
-        Distill.Snapshots experts = loadExperts(run, c, net, backend, out);
+        ExpertSet expertSet = ExpertSet.load(run::expertFile, run.expertsDir(), c, net.layout(), expertsAvailable);
+        Distill.Snapshots experts = inMemory(expertSet, c, net, backend, out);
 
-        Distill.State state;
+        // Everything is validated before anything is written: a refused resume leaves the run as it was.
+        Artefacts.Checkpoint cp = null;
+        List<Continuation.Change> changes = List.of();
         if (Files.exists(run.checkpointFile())) {
             if (!resume) {
                 throw new IllegalArgumentException(run.checkpointFile() + ": a distillation checkpoint exists; pass --resume to continue it, or delete "
                         + run.distillDir() + " to start over");
             }
-            Artefacts.Checkpoint cp = Artefacts.readCheckpoint(run.checkpointFile());
-            if (!run.configHash().equals(cp.metadata().get("config_sha256"))) {
-                throw new IllegalArgumentException(run.checkpointFile() + ": made with a different configuration; --resume needs the same one");
-            }
+            cp = Artefacts.readCheckpoint(run.checkpointFile());
+            Provenance.require(run.checkpointFile().toString(), cp.metadata(), c, Provenance.Stage.DISTILL,
+                    "--resume may change only distill." + String.join(", distill.", Provenance.CONTINUABLE) + "; delete " + run.distillDir() + " to start over");
             String made = cp.metadata().getOrDefault("segments", "1");
             if (!made.equals(Integer.toString(segments))) {
                 throw new IllegalArgumentException(run.checkpointFile() + ": made with --segments " + made + "; --resume needs the same (got " + segments + ")");
             }
+            String set = cp.metadata().get("experts");
+            if (set != null && !set.equals(expertSet.describe())) {
+                throw new IllegalArgumentException(run.checkpointFile() + ": made from the experts " + Continuation.brief(set) + ", but the run now holds "
+                        + Continuation.brief(expertSet.describe()) + "; --resume needs the same expert set (delete " + run.distillDir() + " to start over)");
+            }
+            changes = Continuation.changes(cp.metadata(), d, cp.iteration());
+            if (cp.iteration() > d.iterations()) {
+                throw new IllegalArgumentException("distill.iterations: " + d.iterations() + " is fewer than the " + cp.iteration() + " iterations the checkpoint has done");
+            }
+        } else if (resume) {
+            throw new IllegalArgumentException(run.checkpointFile() + ": no checkpoint to resume");
+        }
+        run.begin("distill", backend.name(), false);
+        String history;
+        Distill.State state;
+        if (cp != null) {
             String src = run.checkpointFile().toString();
             state = new Distill.State(cp.images().toTensor(backend, DType.F32, src), cp.targets().toTensor(backend, DType.F32, src),
                     cp.vImages().toTensor(backend, DType.F32, src), cp.vTargets().toTensor(backend, DType.F32, src), cp.alpha(), cp.vAlpha(), cp.iteration());
             for (double l : cp.losses()) state.losses.add(l);
+            run.dropMetricsAfter("distill", state.iteration); // what a killed run logged past its checkpoint is redone below
+            history = Continuation.append(cp.metadata().get("changes"), changes);
+            for (Continuation.Change ch : changes) {
+                run.metric("distill_change", ch.asMap());
+                out.printf("distill: from iteration %d on, distill.%s = %s (was %s)%n", ch.fromIteration(), ch.key(), ch.now(), ch.before());
+            }
             out.printf("distill: resuming after iteration %d of %d%n", state.iteration, d.iterations());
         } else {
-            if (resume) throw new IllegalArgumentException(run.checkpointFile() + ": no checkpoint to resume");
             String src = run.initFile().toString();
             state = Distill.State.initial(init.images().toTensor(backend, DType.F32, src), init.targets().toTensor(backend, DType.F32, src), d.alphaInit());
-            checkpoint(run, state, init, segments); // iteration 0: a divergence at iteration 1 still leaves a good checkpoint
+            history = "[]";
         }
+        Map<String, String> stamp = run.stamp(Provenance.Stage.DISTILL);
+        stamp.put("segments", Integer.toString(segments));
+        stamp.put("experts", expertSet.describe());
+        stamp.put("continuable", Continuation.current(d));
+        stamp.put("changes", history);
+        if (cp == null) checkpoint(run, state, init, stamp, d); // iteration 0: a divergence at iteration 1 still leaves a good checkpoint
 
         Distill.Settings s = new Distill.Settings(d.iterations(), d.synSteps(), d.expertEpochs(), d.maxStartEpoch(), d.batchSyn(),
                 d.lrImg(), d.lrY(), d.lrLr(), c.seed(), segments, chunk);
@@ -108,12 +142,14 @@ public final class DistillCommand implements Callable<Integer> {
                     it = Distill.iterate(net, state, experts, s);
                 } catch (Distill.Diverged e) {
                     throw new IllegalStateException("distill: " + e.getMessage() + "; stopped. The last good checkpoint is " + run.checkpointFile()
-                            + " (iteration " + lastCheckpoint + ")");
+                            + " (iteration " + lastCheckpoint + "); to continue from it more gently: mkdt distill --resume --set distill.lrLr="
+                            + d.lrLr() / 10 + " --set distill.lrImg=" + d.lrImg() / 10 + " (with this command's other options)");
                 }
                 done++;
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("iteration", it.index());
-                m.put("expert", segments == 1 ? it.expert() : it.experts());
+                int[] files = expertSet.indices();
+                m.put("expert", segments == 1 ? files[it.expert()] : java.util.Arrays.stream(it.experts()).map(j -> files[j]).toArray());
                 m.put("start_epoch", segments == 1 ? it.startEpoch() : it.startEpochs());
                 m.put("loss", it.loss());
                 m.put("alpha", it.alpha());
@@ -123,7 +159,7 @@ public final class DistillCommand implements Callable<Integer> {
                 progress.step();
                 boolean last = state.iteration == d.iterations() || (stopAfter != null && done == stopAfter);
                 if (state.iteration % d.checkpointEvery() == 0 || last) {
-                    checkpoint(run, state, init, segments);
+                    checkpoint(run, state, init, stamp, d);
                     lastCheckpoint = state.iteration;
                     out.printf("distill: iteration %d/%d, matching loss %.4f, lr %.5f, checkpoint written%n", it.index(), d.iterations(), it.loss(), it.alpha());
                     out.flush();
@@ -149,32 +185,31 @@ public final class DistillCommand implements Callable<Integer> {
         return String.format("%.1f%% (%.3g of %.3g)", rb == 0 ? 0 : 100 * rd / rb, rd, rb);
     }
 
-    /** Rows [0, maxStartEpoch + expertEpochs] of every expert trajectory present. */
-    private static Distill.Snapshots loadExperts(RunDir run, RunConfig c, ConvNet net, Backend backend, PrintWriter out) {
+    /** Rows [0, maxStartEpoch + expertEpochs] of every expert trajectory of the set, in memory. */
+    private static Distill.Snapshots inMemory(ExpertSet set, RunConfig c, ConvNet net, Backend backend, PrintWriter out) {
         int rows = c.distill().maxStartEpoch() + c.distill().expertEpochs() + 1, p = net.numParams();
         List<float[]> trajectories = new ArrayList<>();
-        for (int i = 0; i < c.experts().count(); i++) {
-            Path f = run.expertFile(i);
-            if (!Files.exists(f)) continue;
-            NdArray snaps = Artefacts.readTrajectory(f, net.layout()).snapshots();
-            if (snaps.shape()[0] < rows) {
-                throw new IllegalArgumentException(f + ": " + snaps.shape()[0] + " snapshots; distillation reads epochs 0.." + (rows - 1));
-            }
-            trajectories.add(java.util.Arrays.copyOf(snaps.toFloats(), rows * p));
-        }
-        if (trajectories.isEmpty()) throw new IllegalArgumentException(run.expertsDir() + ": no expert trajectories; run 'mkdt experts' first");
-        out.printf("distill: %d expert trajectories, epochs 0..%d of each in memory%n", trajectories.size(), rows - 1);
+        for (ExpertSet.Member m : set.members()) trajectories.add(java.util.Arrays.copyOf(m.snapshots().toFloats(), rows * p));
+        String partial = set.size() < c.experts().count() ? " (--experts-available: " + set.size() + " of experts.count = " + c.experts().count() + ")" : "";
+        out.printf("distill: %d expert trajectories%s, epochs 0..%d of each in memory%n", set.size(), partial, rows - 1);
         return Distill.inMemory(trajectories, p, backend);
     }
 
-    /** The checkpoint, the distilled set and both pictures, each written atomically. */
-    private static void checkpoint(RunDir run, Distill.State st, Artefacts.DistilledSet init, int segments) throws IOException {
+    /**
+     * The checkpoint, the distilled set and both pictures, each written atomically. The distilled
+     * set says which iteration it holds and whether the run has finished; eval takes an
+     * unfinished one only when told.
+     */
+    private static void checkpoint(RunDir run, Distill.State st, Artefacts.DistilledSet init, Map<String, String> stamp, RunConfig.Distill d) throws IOException {
         Files.createDirectories(run.distillDir());
         NdArray images = NdArray.of(st.images), targets = NdArray.of(st.targets);
         double[] losses = st.losses.stream().mapToDouble(Double::doubleValue).toArray();
         Artefacts.writeCheckpoint(run.checkpointFile(), new Artefacts.Checkpoint(images, targets, NdArray.of(st.vImages), NdArray.of(st.vTargets),
-                st.alpha, st.vAlpha, st.iteration, losses, Map.of("segments", Integer.toString(segments))), run.configHash());
-        Artefacts.writeDistilledSet(run.distilledFile(), images, targets, st.alpha, init.normalization(), run.configHash());
+                st.alpha, st.vAlpha, st.iteration, losses, Map.of()), stamp);
+        Map<String, String> set = new LinkedHashMap<>(stamp);
+        set.put(Artefacts.ITERATION_KEY, Integer.toString(st.iteration));
+        set.put(Artefacts.FINISHED_KEY, Boolean.toString(st.iteration >= d.iterations()));
+        Artefacts.writeDistilledSet(run.distilledFile(), images, targets, st.alpha, init.normalization(), set);
         AtomicFile.write(run.distillDir().resolve("images.png"), Pictures.imageGrid(images, init.normalization(), 100));
         AtomicFile.write(run.distillDir().resolve("loss.png"), Pictures.lossPlot(losses));
     }

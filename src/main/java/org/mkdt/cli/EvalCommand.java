@@ -24,6 +24,7 @@ import org.mkdt.ops.Rows;
 import org.mkdt.report.Pictures;
 import org.mkdt.report.ReportPage;
 import org.mkdt.report.Results;
+import org.mkdt.run.Provenance;
 import org.mkdt.run.RunDir;
 import org.mkdt.stages.Evaluate;
 import org.mkdt.stages.Evaluation;
@@ -57,6 +58,9 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--seeds", description = "Seeds per set (default: ${DEFAULT-VALUE}).")
     int seeds = 3;
 
+    @Option(names = "--allow-unfinished", description = "Evaluate a distilled set from a run that has not finished its iterations (the report says so).")
+    boolean allowUnfinished;
+
     @Option(names = "--labels", split = ",", description = "Label fractions of the downstream training set (default: 0.01,0.05).")
     double[] labels = {0.01, 0.05};
 
@@ -85,7 +89,7 @@ public final class EvalCommand implements Callable<Integer> {
         }
         RunConfig c = options.load();
         Devices.Selection device = RunOptions.backend(c);
-        RunDir run = RunDir.open(options.runsDir, c, device.backend().name());
+        RunDir run = RunDir.of(options.runsDir, c);
         out.println(device.line());
         Backend backend = device.backend();
         List<Path> needed = new ArrayList<>(List.of(run.teacherFile()));
@@ -96,10 +100,11 @@ public final class EvalCommand implements Callable<Integer> {
         }
         StageData data = StageData.load(c, backend);
         int n = data.dataset().train().count();
-        NdArray reps = Artefacts.readRepresentations(run.teacherFile(), n);
-        Artefacts.DistilledSet distilled = rows.contains("distilled") ? Artefacts.readDistilledSet(run.distilledFile()) : null;
+        NdArray reps = StageData.teacher(run, c, n);
+        Artefacts.DistilledSet distilled = rows.contains("distilled") ? distilled(run, c, allowUnfinished, out) : null;
         Artefacts.DistilledSet init = rows.contains("initial") || rows.contains("distilled") && Files.exists(run.initFile())
-                ? Artefacts.readDistilledSet(run.initFile()) : null;
+                ? StageData.initialSet(run, c) : null;
+        run.begin("eval", backend.name(), false);
         ConvNet net = data.student(reps.shape()[1]);
         Evaluate.Settings reference = Evaluate.Settings.reference();
         Evaluate.Settings settings = new Evaluate.Settings(epochs, reference.batch(), reference.momentum(), reference.weightDecay(), reference.probeIterations(), protocol);
@@ -144,6 +149,31 @@ public final class EvalCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * The distilled set, made under this configuration's distillation keys; an intermediate one
+     * (a stopped, killed or diverged run) only with --allow-unfinished, and then said so.
+     */
+    private static Artefacts.DistilledSet distilled(RunDir run, RunConfig c, boolean allowUnfinished, PrintWriter out) {
+        Path f = run.distilledFile();
+        Artefacts.DistilledSet d = Artefacts.readDistilledSet(f);
+        Provenance.require(f.toString(), d.metadata(), c, Provenance.Stage.DISTILL, "run 'mkdt distill' for this configuration");
+        if (!"true".equals(d.metadata().get(Artefacts.FINISHED_KEY))) {
+            String at = d.metadata().getOrDefault(Artefacts.ITERATION_KEY, "?");
+            if (!allowUnfinished) {
+                throw new IllegalArgumentException(f + ": an unfinished distillation (iteration " + at + " of " + c.distill().iterations()
+                        + "); finish it with 'mkdt distill --resume', or pass --allow-unfinished to evaluate it as it is");
+            }
+            out.printf("eval: %s is unfinished (iteration %s of %d): evaluated as it is (--allow-unfinished)%n", f, at, c.distill().iterations());
+        }
+        return d;
+    }
+
+    /** "iteration 120 of 200, unfinished", or null for a finished set. */
+    static String unfinished(Artefacts.DistilledSet d, RunConfig c) {
+        if (d == null || "true".equals(d.metadata().get(Artefacts.FINISHED_KEY))) return null;
+        return "iteration " + d.metadata().getOrDefault(Artefacts.ITERATION_KEY, "?") + " of " + c.distill().iterations() + ", unfinished";
+    }
+
     /** The trained teacher's encoder, or null where the representations were imported. */
     private static Evaluation.TeacherModel teacher(RunDir run, RunConfig c, StageData data, Backend backend) {
         if (c.teacher().importFile() != null || !Files.exists(run.teacherEncoderFile())) return null;
@@ -168,18 +198,22 @@ public final class EvalCommand implements Callable<Integer> {
         doc.put("dataset", c.data().dataset());
         doc.put("config_sha256", run.configHash());
         doc.put("probe", protocol.label());
+        String unfinished = unfinished(distilled, c);
+        if (unfinished != null) doc.put("distilled_unfinished", unfinished);
         doc.putAll(results.json());
         doc.put("checks", outcome.checks().json());
         doc.put("preconditions_hold", outcome.checks().preconditionsHold());
         doc.put("verdict", outcome.checks().verdict());
         AtomicFile.write(run.evalDir().resolve("results.json"), json.writeValueAsBytes(doc));
         String table = results.markdown(), checks = outcome.checks().markdown();
-        AtomicFile.write(run.evalDir().resolve("results.md"), (table + "\nProbe: " + protocol.label() + ".\n\n## What this table can show\n\n" + checks)
+        String note = unfinished == null ? "" : "\n**The distilled set is intermediate (" + unfinished + "), evaluated with --allow-unfinished.**\n";
+        AtomicFile.write(run.evalDir().resolve("results.md"), (table + note + "\nProbe: " + protocol.label() + ".\n\n## What this table can show\n\n" + checks)
                 .getBytes(StandardCharsets.UTF_8));
         byte[] chart = results.chart("MKDT on " + c.data().dataset() + " (" + c.name() + ")");
         AtomicFile.write(run.evalDir().resolve("results.png"), chart);
         ReportPage page = new ReportPage("MKDT run " + c.name() + ": " + c.data().dataset());
         page.heading("Linear probe accuracy").markdownTable(table).paragraph("Probe: " + protocol.label() + ".")
+                .paragraph(unfinished == null ? "" : "The distilled set is intermediate (" + unfinished + "), evaluated with --allow-unfinished.")
                 .image("Probe accuracy by pre-training set (error bars: std over seeds)", chart);
         page.heading("What this table can show");
         for (org.mkdt.report.Checks.Check check : outcome.checks().all()) page.paragraph(check.line());

@@ -14,6 +14,7 @@ import org.mkdt.data.Artefacts;
 import org.mkdt.io.NdArray;
 import org.mkdt.nn.ConvNet;
 import org.mkdt.run.Progress;
+import org.mkdt.run.Provenance;
 import org.mkdt.run.RunDir;
 import org.mkdt.run.Shard;
 import org.mkdt.stages.Experts;
@@ -48,12 +49,14 @@ public final class ExpertsCommand implements Callable<Integer> {
         RunConfig c = options.load();
         Shard s = Shard.resolve(shard, System.getenv());
         Devices.Selection device = RunOptions.backend(c);
-        RunDir run = RunDir.open(options.runsDir, c, device.backend().name());
+        RunDir run = RunDir.of(options.runsDir, c);
         out.println(device.line());
         Backend backend = device.backend();
         StageData data = StageData.load(c, backend);
-        if (!Files.exists(run.teacherFile())) throw new IllegalArgumentException(run.teacherFile() + ": no teacher representations; run 'mkdt teacher' first");
-        NdArray reps = Artefacts.readRepresentations(run.teacherFile(), data.dataset().train().count());
+        NdArray reps = StageData.teacher(run, c, data.dataset().train().count());
+        // Shared: the shards of one expert set run side by side; distill and init wait for all of them.
+        run.begin("experts", backend.name(), true);
+        Map<String, String> stamp = run.stamp(Provenance.Stage.EXPERTS);
         Tensor targets = Tensor.of(backend, Shape.of(reps.shape()), reps.toFloats());
         ConvNet student = data.student(reps.shape()[1]);
         RunConfig.Experts e = c.experts();
@@ -63,7 +66,7 @@ public final class ExpertsCommand implements Callable<Integer> {
         List<Integer> pending = new ArrayList<>();
         for (int i = 0; i < e.count(); i++) {
             if (!s.owns(i)) continue;
-            if (Experts.finished(run.expertFile(i), student, settings, run.configHash())) {
+            if (Experts.finished(run.expertFile(i), student, settings, stamp, i)) {
                 out.printf("expert %d/%d: kept the finished file%n", i + 1, e.count());
                 kept++;
             } else {
@@ -79,7 +82,7 @@ public final class ExpertsCommand implements Callable<Integer> {
                     : "experts " + (batch[0] + 1) + ".." + (batch[batch.length - 1] + 1) + "/" + e.count() + " (one batch of " + batch.length + ")";
             long t0 = System.nanoTime();
             try (Progress progress = Progress.of(name, stepsPerExpert, out)) {
-                Experts.trainBatchedTo(files, student, data.images(), targets, settings, batch, run.configHash(), progress::step);
+                Experts.trainBatchedTo(files, student, data.images(), targets, settings, batch, stamp, progress::step);
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             out.printf("%s: trained (%.1f s)%n", name, seconds);

@@ -20,6 +20,12 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         try {
+            org.mkdt.backend.cpu.CpuThreads.configured();
+        } catch (IllegalArgumentException e) {
+            System.err.println("mkdt: error: " + e.getMessage());
+            System.exit(2);
+        }
+        try {
             System.exit(commandLine().execute(args));
         } catch (OutOfMemoryError e) {
             // Not an input error, but it deserves the same one line instead of a JVM stack trace.
@@ -38,6 +44,33 @@ public final class Main implements Runnable {
             if (System.getenv("MKDT_DEBUG") != null) ex.printStackTrace(line.getErr());
             return 1;
         });
+        // A usage error is the error and where to read more, not the whole usage (32 lines).
+        cl.setParameterExceptionHandler((ex, args) -> {
+            CommandLine bad = ex.getCommandLine();
+            bad.getErr().println("mkdt: error: " + org.mkdt.io.BadFileException.oneLine(ex.getMessage()));
+            bad.getErr().println("Try '" + bad.getCommandSpec().qualifiedName() + " --help' for the options.");
+            return bad.getCommandSpec().exitCodeOnInvalidInput();
+        });
+        // A command's run locks are released when it ends (tests and the pipeline run many in one JVM).
+        cl.setExecutionStrategy(parsed -> {
+            try {
+                return new CommandLine.RunLast().execute(parsed);
+            } finally {
+                org.mkdt.run.RunDir.releaseLocks();
+            }
+        });
+        // --help and --version after every command, not only after 'mkdt'.
+        addHelp(cl);
         return cl;
+    }
+
+    private static void addHelp(CommandLine cl) {
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            if (sub.getCommandSpec().optionsMap().get("--help") == null) {
+                sub.getCommandSpec().addOption(CommandLine.Model.OptionSpec.builder("-h", "--help").usageHelp(true)
+                        .description("Show this help message and exit.").build());
+            }
+            addHelp(sub);
+        }
     }
 }

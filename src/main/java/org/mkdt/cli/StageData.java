@@ -31,6 +31,27 @@ record StageData(Dataset dataset, Dataset full, Tensor images) {
         return new StageData(ds, full, ds.train().toTensor(backend, ds.normalization()));
     }
 
+    /**
+     * The run's teacher representations, checked to exist, to have one row per training image
+     * and to have been made under this configuration's teacher keys.
+     */
+    static org.mkdt.io.NdArray teacher(org.mkdt.run.RunDir run, RunConfig c, int trainCount) {
+        Path f = run.teacherFile();
+        if (!java.nio.file.Files.exists(f)) throw new IllegalArgumentException(f + ": no teacher representations; run 'mkdt teacher' first");
+        org.mkdt.data.Artefacts.TeacherRepresentations t = org.mkdt.data.Artefacts.readTeacher(f, trainCount);
+        org.mkdt.run.Provenance.require(f.toString(), t.metadata(), c, org.mkdt.run.Provenance.Stage.TEACHER, "run 'mkdt teacher' again");
+        return t.representations();
+    }
+
+    /** The run's initial set, checked to exist and to have been made under this configuration's keys. */
+    static org.mkdt.data.Artefacts.DistilledSet initialSet(org.mkdt.run.RunDir run, RunConfig c) {
+        Path f = run.initFile();
+        if (!java.nio.file.Files.exists(f)) throw new IllegalArgumentException(f + ": no initial set; run 'mkdt init' first");
+        org.mkdt.data.Artefacts.DistilledSet init = org.mkdt.data.Artefacts.readDistilledSet(f);
+        org.mkdt.run.Provenance.require(f.toString(), init.metadata(), c, org.mkdt.run.Provenance.Stage.INIT, "run 'mkdt init' again");
+        return init;
+    }
+
     int size() {
         return dataset.train().height();
     }

@@ -13,6 +13,7 @@ import org.mkdt.data.Dataset;
 import org.mkdt.io.NdArray;
 import org.mkdt.nn.Encoder;
 import org.mkdt.run.Progress;
+import org.mkdt.run.Provenance;
 import org.mkdt.run.RunDir;
 import org.mkdt.stages.Evaluate;
 import org.mkdt.stages.LinearProbe;
@@ -46,15 +47,17 @@ public final class TeacherCommand implements Callable<Integer> {
         if (importFile != null) options.overrides.add("teacher.importFile=" + importFile);
         RunConfig c = options.load();
         Devices.Selection device = RunOptions.backend(c);
-        RunDir run = RunDir.open(options.runsDir, c, device.backend().name());
+        RunDir run = RunDir.of(options.runsDir, c);
         out.println(device.line());
         Backend backend = device.backend();
         StageData data = StageData.load(c, backend);
         Dataset ds = data.dataset();
         NdArray reps;
         Map<String, Object> m = new LinkedHashMap<>();
-        if (c.teacher().importFile() != null) {
-            reps = Artefacts.readRepresentations(Path.of(c.teacher().importFile()), ds.train().count());
+        NdArray imported = c.teacher().importFile() == null ? null : Artefacts.readRepresentations(Path.of(c.teacher().importFile()), ds.train().count());
+        run.begin("teacher", backend.name(), false);
+        if (imported != null) {
+            reps = imported;
             out.printf("teacher: imported %s representations from %s%n", reps.describe(), c.teacher().importFile());
             m.put("imported", c.teacher().importFile());
             java.nio.file.Files.deleteIfExists(run.teacherEncoderFile()); // an older run's encoder does not describe these
@@ -72,11 +75,11 @@ public final class TeacherCommand implements Callable<Integer> {
             }
             reps = Teacher.representations(encoder, r.encoderTheta(), ds.train(), ds.normalization(), 256, backend);
             Artefacts.writeTeacherEncoder(run.teacherEncoderFile(), NdArray.of(r.encoderTheta().toFloatArray(), encoder.layout().size()), encoder.layout(),
-                    encoder.buffers(), describe(t), run.configHash());
+                    encoder.buffers(), describe(t), run.stamp(Provenance.Stage.TEACHER));
             m.put("barlow_twins_loss_per_epoch", r.epochLoss());
             if (!noProbe) probe(out, c, data, encoder, r.encoderTheta(), m);
         }
-        Artefacts.writeRepresentations(run.teacherFile(), NdArray.of(reps.toFloats(), reps.shape()), run.configHash());
+        Artefacts.writeRepresentations(run.teacherFile(), NdArray.of(reps.toFloats(), reps.shape()), run.stamp(Provenance.Stage.TEACHER));
         out.printf("teacher: wrote %s %s%n", run.teacherFile(), reps.describe());
         m.put("representations", reps.shape());
         run.metric("teacher", m);

@@ -13,8 +13,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
@@ -29,6 +27,9 @@ import java.util.stream.Collectors;
  */
 public final class ConfigLoader {
     public static final List<String> PRESETS = List.of("demo", "fmnist", "cifar10-2pct", "cifar10-5pct", "cifar100-2pct", "cifar100-5pct", "tiny-2pct", "tiny-5pct");
+
+    /** A configuration is a few hundred bytes; anything past this is not one (and would parse for minutes). */
+    public static final long MAX_CONFIG_BYTES = 1L << 20;
 
     private static final ObjectMapper JSON = strict(JsonMapper.builder().build());
     private static final ObjectMapper YAML = strict(new ObjectMapper(new YAMLFactory()));
@@ -80,16 +81,18 @@ public final class ConfigLoader {
         String name = file.getFileName().toString();
         ObjectMapper m = name.endsWith(".yaml") || name.endsWith(".yml") ? YAML : name.endsWith(".json") ? JSON : null;
         if (m == null) throw new ConfigException(file.toString(), "a config file ends in .json, .yaml or .yml");
+        byte[] bytes;
         try {
-            JsonNode n = m.readTree(Files.readString(file));
+            bytes = org.mkdt.io.Files2.readAll(file, MAX_CONFIG_BYTES, "a configuration file may hold");
+        } catch (org.mkdt.io.BadFileException e) {
+            throw new ConfigException(file.toString(), e.problem());
+        }
+        try {
+            JsonNode n = m.readTree(new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
             if (n == null || !n.isObject()) throw new ConfigException(file.toString(), "must hold a mapping of keys to values");
             return n;
-        } catch (NoSuchFileException e) {
-            throw new ConfigException(file.toString(), "no such file");
         } catch (JsonProcessingException e) {
             throw new ConfigException(file.toString(), "malformed: " + e.getOriginalMessage().replaceAll("\\s+", " "));
-        } catch (IOException e) {
-            throw new ConfigException(file.toString(), "cannot read: " + e.getMessage());
         }
     }
 
@@ -110,7 +113,10 @@ public final class ConfigLoader {
         int eq = assignment.indexOf('=');
         if (eq <= 0) throw new ConfigException(assignment, "an override is key.path=value");
         String key = assignment.substring(0, eq).strip(), text = assignment.substring(eq + 1).strip();
-        String[] parts = key.split("\\.");
+        String[] parts = key.split("\\.", -1);
+        for (String part : parts) {
+            if (part.isEmpty()) throw new ConfigException(key.isEmpty() ? assignment : key, "an override is key.path=value, with no empty part in key.path");
+        }
         ObjectNode node = tree;
         for (int i = 0; i < parts.length - 1; i++) {
             JsonNode next = node.get(parts[i]);

@@ -81,7 +81,10 @@ public record RunConfig(String name, long seed, String device, Data data, Teache
     }
 
     public RunConfig {
-        if (name == null || !name.matches("[A-Za-z0-9._-]{1,64}")) throw new ConfigException("name", "must be 1-64 letters, digits, '.', '_' or '-', got " + name);
+        // Not starting with '.': "." and ".." would put the run's files in or above runs/ itself.
+        if (name == null || !name.matches("[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")) {
+            throw new ConfigException("name", "must be 1-64 letters, digits, '.', '_' or '-', not starting with '.', got '" + name + "'");
+        }
         Check.oneOf("device", device, "cpu", "cuda", "auto");
         if (data == null || teacher == null || experts == null || init == null || distill == null) {
             throw new ConfigException("(root)", "every section (data, teacher, experts, init, distill) must be present");

@@ -67,6 +67,11 @@ public final class Artefacts {
 
     private Artefacts() {}
 
+    /** A distilled set's metadata: the iteration it holds (init: absent). */
+    public static final String ITERATION_KEY = "iteration";
+    /** A distilled set's metadata: "true" once distill.iterations are done, "false" for an intermediate set. */
+    public static final String FINISHED_KEY = "finished";
+
     /** SHA-256 (hex) of a configuration's canonical text. */
     public static String configHash(String canonicalConfig) {
         try {
@@ -76,19 +81,25 @@ public final class Artefacts {
         }
     }
 
-    private static Map<String, String> metadata(Kind kind, String configHash) {
+    /** Metadata naming the kind, then the caller's stamp (provenance: stage, config, config_sha256, ...). */
+    private static Map<String, String> metadata(Kind kind, Map<String, String> stamp) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("format", kind.format());
         m.put("format_version", FORMAT_VERSION);
-        m.put("config_sha256", configHash);
+        m.putAll(stamp);
         return m;
+    }
+
+    /** A stamp holding only a configuration hash (tests, and tools that have no run). */
+    public static Map<String, String> stamp(String configHash) {
+        return Map.of("config_sha256", configHash);
     }
 
     // ---- teacher representations -------------------------------------------------------------
 
-    public static void writeRepresentations(Path file, NdArray reps, String configHash) throws IOException {
+    public static void writeRepresentations(Path file, NdArray reps, Map<String, String> stamp) throws IOException {
         if (reps.shape().length != 2) throw new IllegalArgumentException("representations must be (N, D), got " + reps.describe());
-        SafeTensors.write(file, Map.of("representations", reps), metadata(Kind.TEACHER_REPRESENTATIONS, configHash));
+        SafeTensors.write(file, Map.of("representations", reps), metadata(Kind.TEACHER_REPRESENTATIONS, stamp));
     }
 
     /**
@@ -97,12 +108,22 @@ public final class Artefacts {
      * N = {@code expectedCount} unless that is negative.
      */
     public static NdArray readRepresentations(Path file, int expectedCount) {
+        return readTeacher(file, expectedCount).representations();
+    }
+
+    /** Teacher representations with the file's metadata (its provenance; empty for .npy). */
+    public record TeacherRepresentations(NdArray representations, Map<String, String> metadata) {}
+
+    /** As {@link #readRepresentations}, keeping the metadata. */
+    public static TeacherRepresentations readTeacher(Path file, int expectedCount) {
         String src = file.toString();
         NdArray a;
+        Map<String, String> meta = Map.of();
         if (file.getFileName().toString().endsWith(".npy")) {
             a = Npy.read(file);
         } else {
             SafeTensors.Contents c = SafeTensors.read(file);
+            meta = c.metadata();
             a = c.tensors().get("representations");
             if (a == null) {
                 if (c.tensors().size() != 1) throw new BadFileException(src, "expected a tensor named 'representations' or exactly one tensor, found " + c.tensors().keySet());
@@ -111,6 +132,7 @@ public final class Artefacts {
         }
         int[] s = a.shape();
         if (s.length != 2) throw new BadFileException(src, "representations must be a matrix (N, D), found " + a.describe());
+        if (s[0] < 1 || s[1] < 1) throw new BadFileException(src, "representations " + a.describe() + " are empty: need at least one row and one column");
         if (a.type() != org.mkdt.io.ElementType.F32 && a.type() != org.mkdt.io.ElementType.F64) {
             throw new BadFileException(src, "representations must be float32 or float64, found " + a.type());
         }
@@ -118,7 +140,7 @@ public final class Artefacts {
             throw new BadFileException(src, s[0] + " representations for a data set of " + expectedCount + " training images (one row per image, in the data set's order)");
         }
         requireFinite(a, src, "representations");
-        return a;
+        return new TeacherRepresentations(a, meta);
     }
 
     // ---- the teacher's encoder -----------------------------------------------------------------
@@ -128,12 +150,12 @@ public final class Artefacts {
      * encoder (e.g. "convnet width 128, pooled"): what the evaluation needs to probe the teacher
      * itself and to measure a student's KD error on images nobody trained on.
      */
-    public static void writeTeacherEncoder(Path file, NdArray theta, ParamLayout layout, Map<String, double[]> buffers, String encoder, String configHash)
+    public static void writeTeacherEncoder(Path file, NdArray theta, ParamLayout layout, Map<String, double[]> buffers, String encoder, Map<String, String> stamp)
             throws IOException {
         if (theta.shape().length != 1 || theta.shape()[0] != layout.size()) {
             throw new IllegalArgumentException("encoder parameters must be (" + layout.size() + "), got " + theta.describe());
         }
-        Map<String, String> m = metadata(Kind.TEACHER_ENCODER, configHash);
+        Map<String, String> m = metadata(Kind.TEACHER_ENCODER, stamp);
         m.put("layout", layoutJson(layout.entries()));
         m.put("encoder", encoder);
         Map<String, NdArray> tensors = new LinkedHashMap<>();
@@ -170,12 +192,12 @@ public final class Artefacts {
 
     // ---- expert trajectories ------------------------------------------------------------------
 
-    public static void writeTrajectory(Path file, NdArray snapshots, ParamLayout layout, String configHash) throws IOException {
+    public static void writeTrajectory(Path file, NdArray snapshots, ParamLayout layout, Map<String, String> stamp) throws IOException {
         int[] s = snapshots.shape();
         if (s.length != 2 || s[1] != layout.size()) {
             throw new IllegalArgumentException("snapshots must be (S, " + layout.size() + "), got " + snapshots.describe());
         }
-        Map<String, String> m = metadata(Kind.EXPERT_TRAJECTORY, configHash);
+        Map<String, String> m = metadata(Kind.EXPERT_TRAJECTORY, stamp);
         m.put("layout", layoutJson(layout.entries()));
         SafeTensors.write(file, Map.of("snapshots", snapshots), m);
     }
@@ -197,7 +219,7 @@ public final class Artefacts {
 
     // ---- distilled sets ------------------------------------------------------------------------
 
-    public static void writeDistilledSet(Path file, NdArray images, NdArray targets, double lr, Normalization norm, String configHash) throws IOException {
+    public static void writeDistilledSet(Path file, NdArray images, NdArray targets, double lr, Normalization norm, Map<String, String> stamp) throws IOException {
         if (images.shape().length != 4 || targets.shape().length != 2 || images.shape()[0] != targets.shape()[0]) {
             throw new IllegalArgumentException("distilled set needs images (M, C, S, S) and targets (M, D), got " + images.describe() + " and " + targets.describe());
         }
@@ -207,7 +229,7 @@ public final class Artefacts {
         t.put("lr", NdArray.of(new double[] {lr}, 1));
         t.put("normalization_mean", NdArray.of(norm.mean(), norm.channels()));
         t.put("normalization_std", NdArray.of(norm.std(), norm.channels()));
-        SafeTensors.write(file, t, metadata(Kind.DISTILLED_SET, configHash));
+        SafeTensors.write(file, t, metadata(Kind.DISTILLED_SET, stamp));
     }
 
     /** Reads a distilled set; NaN or Inf anywhere, or a learned lr that is not positive, is an error. */
@@ -235,7 +257,7 @@ public final class Artefacts {
 
     // ---- distillation checkpoints ----------------------------------------------------------------
 
-    public static void writeCheckpoint(Path file, Checkpoint c, String configHash) throws IOException {
+    public static void writeCheckpoint(Path file, Checkpoint c, Map<String, String> stamp) throws IOException {
         Map<String, NdArray> t = new LinkedHashMap<>();
         t.put("images", c.images());
         t.put("targets", c.targets());
@@ -245,7 +267,7 @@ public final class Artefacts {
         t.put("iteration", NdArray.of(new long[] {c.iteration()}, 1));
         t.put("losses", NdArray.of(c.losses(), c.losses().length));
         Map<String, String> m = new LinkedHashMap<>(c.metadata()); // the caller's keys (e.g. "segments"), then ours
-        m.putAll(metadata(Kind.DISTILL_CHECKPOINT, configHash));
+        m.putAll(metadata(Kind.DISTILL_CHECKPOINT, stamp));
         SafeTensors.write(file, t, m);
     }
 

@@ -17,7 +17,18 @@ import java.nio.file.StandardOpenOption;
 public final class AtomicFile {
     private AtomicFile() {}
 
+    /** Replaces target with bytes; a failure (a full disk, say) is an IOException naming target. */
     public static void write(Path target, byte[] bytes) throws IOException {
+        try {
+            writeOrThrow(target, bytes);
+        } catch (IOException e) {
+            String m = String.valueOf(e.getMessage());
+            if (m.startsWith(target.toString())) throw e;
+            throw new IOException(target + ": cannot write: " + (e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason() : m), e);
+        }
+    }
+
+    private static void writeOrThrow(Path target, byte[] bytes) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");

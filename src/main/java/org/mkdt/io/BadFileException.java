@@ -10,12 +10,21 @@ public final class BadFileException extends RuntimeException {
     private static final long serialVersionUID = 1L;
     private static final int MAX_MESSAGE = 400;
 
+    private final String problem;
+
     public BadFileException(String source, String problem) {
         super(oneLine(source + ": " + problem));
+        this.problem = problem;
     }
 
     public BadFileException(String source, String problem, Throwable cause) {
         super(oneLine(source + ": " + problem), cause);
+        this.problem = problem;
+    }
+
+    /** What is wrong, without the file's name. */
+    public String problem() {
+        return problem;
     }
 
     /** s with control characters and Unicode line or paragraph separators as spaces, at most 400 chars. */

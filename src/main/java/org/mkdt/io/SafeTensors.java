@@ -85,6 +85,14 @@ public final class SafeTensors {
             at = (long) e[4];
         }
         if (at != dataLen) throw new BadFileException(source, "tensors cover " + at + " bytes of data but " + dataLen + " follow the header" + (at > dataLen ? " (truncated file?)" : ""));
+        String recorded = metadata.get(CHECKSUM_KEY);
+        if (recorded != null) {
+            String actual = hex(sha256(bytes, dataStart, bytes.length - dataStart));
+            if (!actual.equals(recorded)) {
+                throw new BadFileException(source, "tensor data fails its SHA-256 check (" + CHECKSUM_KEY + " " + Npy.abbreviate(recorded)
+                        + ", data hashes to " + actual + "): the file is corrupted or was edited");
+            }
+        }
         Map<String, NdArray> tensors = new LinkedHashMap<>();
         for (Object[] e : entries) {
             long begin = (long) e[3], end = (long) e[4];
@@ -125,12 +133,43 @@ public final class SafeTensors {
         return new Object[] {name, type, dims, begin, end};
     }
 
+    /**
+     * The metadata key holding the SHA-256 (hex) of all tensor bytes, in file order: written by
+     * {@link #toBytes}, verified by {@link #read} wherever present (files from elsewhere may lack it).
+     */
+    public static final String CHECKSUM_KEY = "tensors_sha256";
+
+    /** SHA-256 (hex) of the arrays' bytes, one after another, as {@link #toBytes} lays them out. */
+    public static String checksum(java.util.Collection<NdArray> arrays) {
+        java.security.MessageDigest md = digest();
+        for (NdArray a : arrays) md.update(a.data());
+        return hex(md.digest());
+    }
+
+    private static byte[] sha256(byte[] bytes, int off, int len) {
+        java.security.MessageDigest md = digest();
+        md.update(bytes, off, len);
+        return md.digest();
+    }
+
+    private static java.security.MessageDigest digest() {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String hex(byte[] b) {
+        return java.util.HexFormat.of().formatHex(b);
+    }
+
     /** The safetensors bytes for named arrays (written in the map's order) and metadata. */
     public static byte[] toBytes(Map<String, NdArray> tensors, Map<String, String> metadata) {
         ObjectNode header = JSON.createObjectNode();
         if (!metadata.isEmpty()) {
-            ObjectNode m = header.putObject("__metadata__");
-            metadata.forEach(m::put);
+            ObjectNode meta = header.putObject("__metadata__");
+            metadata.forEach(meta::put);
         }
         long offset = 0;
         for (Map.Entry<String, NdArray> e : tensors.entrySet()) {
@@ -144,6 +183,8 @@ public final class SafeTensors {
             t.putArray("data_offsets").add(offset).add(offset + size);
             offset += size;
         }
+        ObjectNode m = header.has("__metadata__") ? (ObjectNode) header.get("__metadata__") : header.putObject("__metadata__");
+        m.put(CHECKSUM_KEY, checksum(tensors.values()));
         byte[] json;
         try {
             json = JSON.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);

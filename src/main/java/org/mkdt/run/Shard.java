@@ -18,11 +18,9 @@ public record Shard(int index, int count) {
 
     /** Parses "i/n". */
     public static Shard parse(String text) {
-        String[] p = text.split("/");
-        try {
-            if (p.length == 2) return new Shard(Integer.parseInt(p[0].strip()), Integer.parseInt(p[1].strip()));
-        } catch (NumberFormatException ignored) {
-            // falls through to the message below
+        if (text.matches("[0-9]{1,9}/[0-9]{1,9}")) {
+            String[] p = text.split("/");
+            return new Shard(Integer.parseInt(p[0]), Integer.parseInt(p[1]));
         }
         throw new IllegalArgumentException("--shard: expected i/n (e.g. 0/4), got '" + text + "'");
     }

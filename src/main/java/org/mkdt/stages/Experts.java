@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.commons.rng.UniformRandomProvider;
 import org.apache.commons.rng.sampling.PermutationSampler;
 import org.apache.commons.rng.simple.RandomSource;
@@ -145,33 +146,48 @@ public final class Experts {
      *
      * @return true when it trained, false when it kept the finished file
      */
-    public static boolean trainTo(Path file, ConvNet net, Tensor images, Tensor targets, Settings s, int index, String configHash) throws IOException {
-        return trainTo(file, net, images, targets, s, index, configHash, null);
+    public static boolean trainTo(Path file, ConvNet net, Tensor images, Tensor targets, Settings s, int index, Map<String, String> stamp) throws IOException {
+        return trainTo(file, net, images, targets, s, index, stamp, null);
     }
 
     /** As above, with a per-step callback. */
-    public static boolean trainTo(Path file, ConvNet net, Tensor images, Tensor targets, Settings s, int index, String configHash, Runnable onStep) throws IOException {
-        if (finished(file, net, s, configHash)) return false;
-        trainBatchedTo(List.of(file), net, images, targets, s, new int[] {index}, configHash, onStep);
+    public static boolean trainTo(Path file, ConvNet net, Tensor images, Tensor targets, Settings s, int index, Map<String, String> stamp, Runnable onStep)
+            throws IOException {
+        if (finished(file, net, s, stamp, index)) return false;
+        trainBatchedTo(List.of(file), net, images, targets, s, new int[] {index}, stamp, onStep);
         return true;
     }
 
-    /** Whether {@code file} holds a valid trajectory of this student, with this many epochs, made under this configuration. */
-    public static boolean finished(Path file, ConvNet net, Settings s, String configHash) {
+    /**
+     * Whether {@code file} holds a valid trajectory of this student, with this many epochs, made
+     * under this stamp's configuration hash as expert {@code index}.
+     */
+    public static boolean finished(Path file, ConvNet net, Settings s, Map<String, String> stamp, int index) {
         if (!Files.exists(file)) return false;
         try {
             Artefacts.Trajectory t = Artefacts.readTrajectory(file, net.layout());
-            return t.snapshots().shape()[0] == s.epochs() + 1 && configHash.equals(t.metadata().get("config_sha256"));
+            return t.snapshots().shape()[0] == s.epochs() + 1 && stamp.get("config_sha256").equals(t.metadata().get("config_sha256"))
+                    && Integer.toString(index).equals(t.metadata().getOrDefault(INDEX_KEY, Integer.toString(index)));
         } catch (BadFileException unreadable) {
             return false; // an unreadable or foreign file is replaced (atomically) by a fresh run
         }
     }
 
-    /** Trains the experts {@code indices} as one batch ({@link #trainBatched}), writing expert indices[j] to files[j], each atomically. */
-    public static void trainBatchedTo(List<Path> files, ConvNet net, Tensor images, Tensor targets, Settings s, int[] indices, String configHash,
+    /** The metadata key of an expert file's index (its seed stream): experts are numbered by it, not by list position. */
+    public static final String INDEX_KEY = "expert_index";
+
+    /**
+     * Trains the experts {@code indices} as one batch ({@link #trainBatched}), writing expert
+     * indices[j] to files[j], each atomically, with the stamp and its index in the metadata.
+     */
+    public static void trainBatchedTo(List<Path> files, ConvNet net, Tensor images, Tensor targets, Settings s, int[] indices, Map<String, String> stamp,
             Runnable onStep) throws IOException {
         if (files.size() != indices.length) throw new IllegalArgumentException("experts: " + files.size() + " files for " + indices.length + " experts");
         List<NdArray> trajectories = trainBatched(net, images, targets, s, indices, onStep);
-        for (int j = 0; j < indices.length; j++) Artefacts.writeTrajectory(files.get(j), trajectories.get(j), net.layout(), configHash);
+        for (int j = 0; j < indices.length; j++) {
+            Map<String, String> m = new java.util.LinkedHashMap<>(stamp);
+            m.put(INDEX_KEY, Integer.toString(indices[j]));
+            Artefacts.writeTrajectory(files.get(j), trajectories.get(j), net.layout(), m);
+        }
     }
 }

@@ -29,7 +29,7 @@ class DataCommandTest {
     @Test
     void artefactInfoShowsKindTensorsAndMetadata() throws Exception {
         Path f = dir.resolve("t.safetensors");
-        Artefacts.writeRepresentations(f, NdArray.of(new float[] {1, -2, 3, 4}, 2, 2), "abc");
+        Artefacts.writeRepresentations(f, NdArray.of(new float[] {1, -2, 3, 4}, 2, 2), Artefacts.stamp("abc"));
         CliRun r = CliRun.of("data", "info", f.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("kind        mkdt.teacher_representations"), r.out());

@@ -32,7 +32,7 @@ class ArtefactsTest {
         java.util.Map<String, double[]> buffers = new java.util.TreeMap<>(net.buffers());
         buffers.replaceAll((k, v) -> { double[] w = v.clone(); w[0] = k.length(); return w; });
         Path f = dir.resolve("teacher_encoder.safetensors");
-        Artefacts.writeTeacherEncoder(f, NdArray.of(theta, theta.length), net.layout(), buffers, "resnet18 width 2, pooled", hash);
+        Artefacts.writeTeacherEncoder(f, NdArray.of(theta, theta.length), net.layout(), buffers, "resnet18 width 2, pooled", Artefacts.stamp(hash));
         assertArrayEquals(theta, Artefacts.readTeacherEncoder(f, net.layout()).toFloats());
         java.util.Map<String, double[]> read = Artefacts.readTeacherBuffers(f);
         assertEquals(buffers.keySet(), read.keySet());
@@ -46,7 +46,7 @@ class ArtefactsTest {
     @Test
     void representationsRoundTripAndCountIsChecked() throws IOException {
         Path f = dir.resolve("teacher.safetensors");
-        Artefacts.writeRepresentations(f, NdArray.of(new float[] {1, 2, 3, 4, 5, 6}, 3, 2), hash);
+        Artefacts.writeRepresentations(f, NdArray.of(new float[] {1, 2, 3, 4, 5, 6}, 3, 2), Artefacts.stamp(hash));
         assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, Artefacts.readRepresentations(f, 3).toFloats());
         BadFileException e = assertThrows(BadFileException.class, () -> Artefacts.readRepresentations(f, 4));
         assertTrue(e.getMessage().contains("3 representations for a data set of 4 training images"), e.getMessage());
@@ -65,7 +65,7 @@ class ArtefactsTest {
         float[] snaps = new float[3 * p];
         for (int i = 0; i < snaps.length; i++) snaps[i] = i * 1e-3f;
         Path f = dir.resolve("expert_0.safetensors");
-        Artefacts.writeTrajectory(f, NdArray.of(snaps, 3, p), net.layout(), hash);
+        Artefacts.writeTrajectory(f, NdArray.of(snaps, 3, p), net.layout(), Artefacts.stamp(hash));
         Artefacts.Trajectory t = Artefacts.readTrajectory(f, net.layout());
         assertEquals(net.layout().entries(), t.layout());
         assertEquals(hash, t.metadata().get("config_sha256"));
@@ -79,25 +79,25 @@ class ArtefactsTest {
         Path f = dir.resolve("distilled.safetensors");
         NdArray images = NdArray.of(new float[2 * 3 * 4 * 4], 2, 3, 4, 4);
         NdArray targets = NdArray.of(new float[] {1, 2, 3, 4}, 2, 2);
-        Artefacts.writeDistilledSet(f, images, targets, 0.1, Normalization.CIFAR10, hash);
+        Artefacts.writeDistilledSet(f, images, targets, 0.1, Normalization.CIFAR10, Artefacts.stamp(hash));
         Artefacts.DistilledSet d = Artefacts.readDistilledSet(f);
         assertEquals(0.1, d.lr());
         assertArrayEquals(Normalization.CIFAR10.std(), d.normalization().std());
 
         float[] nan = new float[2 * 3 * 4 * 4];
         nan[17] = Float.POSITIVE_INFINITY;
-        Artefacts.writeDistilledSet(f, NdArray.of(nan, 2, 3, 4, 4), targets, 0.1, Normalization.CIFAR10, hash);
+        Artefacts.writeDistilledSet(f, NdArray.of(nan, 2, 3, 4, 4), targets, 0.1, Normalization.CIFAR10, Artefacts.stamp(hash));
         BadFileException e = assertThrows(BadFileException.class, () -> Artefacts.readDistilledSet(f));
         assertTrue(e.getMessage().contains("images holds a NaN or infinite value at flat index 17"), e.getMessage());
 
-        Artefacts.writeDistilledSet(f, images, targets, -0.5, Normalization.CIFAR10, hash);
+        Artefacts.writeDistilledSet(f, images, targets, -0.5, Normalization.CIFAR10, Artefacts.stamp(hash));
         assertTrue(assertThrows(BadFileException.class, () -> Artefacts.readDistilledSet(f)).getMessage().contains("learned lr"));
     }
 
     @Test
     void aFileOfAnotherKindIsNamed() throws IOException {
         Path f = dir.resolve("teacher.safetensors");
-        Artefacts.writeRepresentations(f, NdArray.of(new float[] {1, 2}, 1, 2), hash);
+        Artefacts.writeRepresentations(f, NdArray.of(new float[] {1, 2}, 1, 2), Artefacts.stamp(hash));
         BadFileException e = assertThrows(BadFileException.class, () -> Artefacts.readDistilledSet(f));
         assertTrue(e.getMessage().contains("is not a mkdt.distilled_set artefact (format: mkdt.teacher_representations)"), e.getMessage());
     }
@@ -106,7 +106,7 @@ class ArtefactsTest {
     void aFailedWriteLeavesNothingBehind() throws IOException {
         Path f = dir.resolve("never.safetensors");
         assertThrows(IllegalArgumentException.class, () ->
-                Artefacts.writeDistilledSet(f, NdArray.of(new float[] {1}, 1), NdArray.of(new float[] {1}, 1, 1), 0.1, Normalization.CIFAR10, hash));
+                Artefacts.writeDistilledSet(f, NdArray.of(new float[] {1}, 1), NdArray.of(new float[] {1}, 1, 1), 0.1, Normalization.CIFAR10, Artefacts.stamp(hash)));
         try (var s = Files.list(dir)) {
             assertFalse(s.findAny().isPresent(), "no partial or temporary file");
         }
@@ -120,7 +120,7 @@ class ArtefactsTest {
         float[] snaps = new float[2 * p];
         for (int i = 0; i < snaps.length; i++) snaps[i] = i;
         Path f = dir.resolve("e.safetensors");
-        Artefacts.writeTrajectory(f, NdArray.of(snaps, 2, p), net.layout(), hash);
+        Artefacts.writeTrajectory(f, NdArray.of(snaps, 2, p), net.layout(), Artefacts.stamp(hash));
         // docs/formats.md's recipe: split snapshot 1 into the named parameters with the layout.
         String code = "import json, struct, sys, numpy as np\n"
                 + "b = open(sys.argv[1], 'rb').read(); n = struct.unpack('<Q', b[:8])[0]; h = json.loads(b[8:8 + n])\n"

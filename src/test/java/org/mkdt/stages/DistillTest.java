@@ -76,7 +76,7 @@ class DistillTest {
         Path file = dir.resolve("checkpoint.safetensors");
         Artefacts.writeCheckpoint(file, new Artefacts.Checkpoint(NdArray.of(first.images), NdArray.of(first.targets), NdArray.of(first.vImages),
                 NdArray.of(first.vTargets), first.alpha, first.vAlpha, first.iteration,
-                first.losses.stream().mapToDouble(Double::doubleValue).toArray(), Map.of()), "hash");
+                first.losses.stream().mapToDouble(Double::doubleValue).toArray(), Map.of()), Artefacts.stamp("hash"));
         Artefacts.Checkpoint cp = Artefacts.readCheckpoint(file);
         Distill.State resumed = new Distill.State(tensor(cp.images()), tensor(cp.targets()), tensor(cp.vImages()), tensor(cp.vTargets()),
                 cp.alpha(), cp.vAlpha(), cp.iteration());

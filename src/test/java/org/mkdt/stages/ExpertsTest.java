@@ -76,14 +76,14 @@ class ExpertsTest {
     void aFinishedExpertIsSkippedOnRerun() throws Exception {
         Path f = dir.resolve("expert_000.safetensors");
         String hash = Artefacts.configHash("test");
-        assertTrue(Experts.trainTo(f, NET, IMAGES, TARGETS, SETTINGS, 0, hash));
+        assertTrue(Experts.trainTo(f, NET, IMAGES, TARGETS, SETTINGS, 0, Artefacts.stamp(hash)));
         long modified = Files.getLastModifiedTime(f).toMillis();
         byte[] bytes = Files.readAllBytes(f);
-        assertFalse(Experts.trainTo(f, NET, IMAGES, TARGETS, SETTINGS, 0, hash));
+        assertFalse(Experts.trainTo(f, NET, IMAGES, TARGETS, SETTINGS, 0, Artefacts.stamp(hash)));
         assertEquals(modified, Files.getLastModifiedTime(f).toMillis());
         assertArrayEquals(bytes, Files.readAllBytes(f));
         Files.write(f, new byte[] {1, 2, 3}); // a damaged file is replaced
-        assertTrue(Experts.trainTo(f, NET, IMAGES, TARGETS, SETTINGS, 0, hash));
+        assertTrue(Experts.trainTo(f, NET, IMAGES, TARGETS, SETTINGS, 0, Artefacts.stamp(hash)));
         assertArrayEquals(bytes, Files.readAllBytes(f), "retraining reproduces the file bit for bit");
     }
 

@@ -14,7 +14,7 @@ import java.util.concurrent.ForkJoinWorkerThread;
  * available processors.
  */
 public final class Parallel {
-    private static final int THREADS = configuredThreads();
+    private static final int THREADS = CpuThreads.configured();
     private static final ForkJoinPool POOL = new ForkJoinPool(THREADS, pool -> {
         ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
         t.setName("mkdt-cpu-" + t.getPoolIndex());
@@ -32,20 +32,6 @@ public final class Parallel {
 
     public static int threads() {
         return THREADS;
-    }
-
-    private static int configuredThreads() {
-        String s = System.getProperty("mkdt.threads", System.getenv("MKDT_THREADS"));
-        if (s != null && !s.isBlank()) {
-            try {
-                int n = Integer.parseInt(s.trim());
-                if (n >= 1 && n <= 4096) return n;
-            } catch (NumberFormatException ignored) {
-                // fall through to the error below
-            }
-            throw new IllegalArgumentException("mkdt.threads / MKDT_THREADS: expected an integer in 1..4096, got '" + s + "'");
-        }
-        return Runtime.getRuntime().availableProcessors();
     }
 
     /**
