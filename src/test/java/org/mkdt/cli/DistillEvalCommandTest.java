@@ -24,7 +24,8 @@ class DistillEvalCommandTest {
     @TempDir
     Path dir;
 
-    private List<String> args(String command, Path runs, Path data, Path reps, String... extra) {
+    /** A tiny distillation's arguments (4 iterations of 3 steps, checkpoints every 2) over imported representations. */
+    static List<String> args(String command, Path runs, Path data, Path reps, String... extra) {
         List<String> a = new ArrayList<>(StagesCommandTest.args(command, runs, data, "--set", "teacher.importFile=" + reps,
                 "--set", "distill.iterations=4", "--set", "distill.synSteps=3", "--set", "distill.batchSyn=4", "--set", "distill.checkpointEvery=2",
                 "--set", "distill.lrImg=100", "--set", "distill.lrLr=1e-6"));

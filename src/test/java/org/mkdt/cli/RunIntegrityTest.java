@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,11 +44,7 @@ class RunIntegrityTest {
     }
 
     private List<String> args(String command, String... extra) {
-        List<String> a = new ArrayList<>(StagesCommandTest.args(command, runs, data, "--set", "teacher.importFile=" + reps,
-                "--set", "distill.iterations=4", "--set", "distill.synSteps=3", "--set", "distill.batchSyn=4", "--set", "distill.checkpointEvery=2",
-                "--set", "distill.lrImg=100", "--set", "distill.lrLr=1e-6"));
-        a.addAll(List.of(extra));
-        return a;
+        return DistillEvalCommandTest.args(command, runs, data, reps, extra);
     }
 
     private static CliRun run(List<String> a) {
