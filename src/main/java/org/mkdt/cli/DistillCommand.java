@@ -73,8 +73,10 @@ public final class DistillCommand implements Callable<Integer> {
         Artefacts.DistilledSet init = StageData.initialSet(run, c);
         int[] is = init.images().shape();
         ConvNet net = StageData.student(is[1], is[2], init.targets().shape()[1]);
-        ExpertSet expertSet = ExpertSet.load(run::expertFile, run.expertsDir(), c, net.layout(), expertsAvailable);
+        int rows = d.maxStartEpoch() + d.expertEpochs() + 1; // epochs 0..maxStartEpoch + expertEpochs of each trajectory
+        ExpertSet expertSet = ExpertSet.load(run::expertFile, run.expertsDir(), c, net.layout(), expertsAvailable, rows);
         Distill.Snapshots experts = inMemory(expertSet, c, net, backend, out);
+        int[] expertFiles = expertSet.indices();
 
         // Everything is validated before anything is written: a refused resume leaves the run as it was.
         Artefacts.Checkpoint cp = null;
@@ -143,13 +145,13 @@ public final class DistillCommand implements Callable<Integer> {
                 } catch (Distill.Diverged e) {
                     throw new IllegalStateException("distill: " + e.getMessage() + "; stopped. The last good checkpoint is " + run.checkpointFile()
                             + " (iteration " + lastCheckpoint + "); to continue from it more gently: mkdt distill --resume --set distill.lrLr="
-                            + d.lrLr() / 10 + " --set distill.lrImg=" + d.lrImg() / 10 + " (with this command's other options)");
+                            + String.format("%.3g", d.lrLr() / 10) + " --set distill.lrImg=" + String.format("%.3g", d.lrImg() / 10)
+                            + " (with this command's other options)");
                 }
                 done++;
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("iteration", it.index());
-                int[] files = expertSet.indices();
-                m.put("expert", segments == 1 ? files[it.expert()] : java.util.Arrays.stream(it.experts()).map(j -> files[j]).toArray());
+                m.put("expert", segments == 1 ? expertFiles[it.expert()] : java.util.Arrays.stream(it.experts()).map(j -> expertFiles[j]).toArray());
                 m.put("start_epoch", segments == 1 ? it.startEpoch() : it.startEpochs());
                 m.put("loss", it.loss());
                 m.put("alpha", it.alpha());
@@ -185,14 +187,14 @@ public final class DistillCommand implements Callable<Integer> {
         return String.format("%.1f%% (%.3g of %.3g)", rb == 0 ? 0 : 100 * rd / rb, rd, rb);
     }
 
-    /** Rows [0, maxStartEpoch + expertEpochs] of every expert trajectory of the set, in memory. */
+    /** The set's snapshots (rows [0, maxStartEpoch + expertEpochs] of each trajectory) on the backend. */
     private static Distill.Snapshots inMemory(ExpertSet set, RunConfig c, ConvNet net, Backend backend, PrintWriter out) {
-        int rows = c.distill().maxStartEpoch() + c.distill().expertEpochs() + 1, p = net.numParams();
         List<float[]> trajectories = new ArrayList<>();
-        for (ExpertSet.Member m : set.members()) trajectories.add(java.util.Arrays.copyOf(m.snapshots().toFloats(), rows * p));
+        for (ExpertSet.Member m : set.members()) trajectories.add(m.snapshots());
         String partial = set.size() < c.experts().count() ? " (--experts-available: " + set.size() + " of experts.count = " + c.experts().count() + ")" : "";
-        out.printf("distill: %d expert trajectories%s, epochs 0..%d of each in memory%n", set.size(), partial, rows - 1);
-        return Distill.inMemory(trajectories, p, backend);
+        out.printf("distill: %d expert trajectories%s, epochs 0..%d of each in memory%n", set.size(), partial,
+                c.distill().maxStartEpoch() + c.distill().expertEpochs());
+        return Distill.inMemory(trajectories, net.numParams(), backend);
     }
 
     /**

@@ -157,21 +157,19 @@ public final class EvalCommand implements Callable<Integer> {
         Path f = run.distilledFile();
         Artefacts.DistilledSet d = Artefacts.readDistilledSet(f);
         Provenance.require(f.toString(), d.metadata(), c, Provenance.Stage.DISTILL, "run 'mkdt distill' for this configuration");
-        if (!"true".equals(d.metadata().get(Artefacts.FINISHED_KEY))) {
-            String at = d.metadata().getOrDefault(Artefacts.ITERATION_KEY, "?");
-            if (!allowUnfinished) {
-                throw new IllegalArgumentException(f + ": an unfinished distillation (iteration " + at + " of " + c.distill().iterations()
-                        + "); finish it with 'mkdt distill --resume', or pass --allow-unfinished to evaluate it as it is");
-            }
-            out.printf("eval: %s is unfinished (iteration %s of %d): evaluated as it is (--allow-unfinished)%n", f, at, c.distill().iterations());
+        String unfinished = unfinished(d, c);
+        if (unfinished != null && !allowUnfinished) {
+            throw new IllegalArgumentException(f + ": an unfinished distillation (" + unfinished
+                    + "); finish it with 'mkdt distill --resume', or pass --allow-unfinished to evaluate it as it is");
         }
+        if (unfinished != null) out.printf("eval: %s is unfinished (%s): evaluated as it is (--allow-unfinished)%n", f, unfinished);
         return d;
     }
 
-    /** "iteration 120 of 200, unfinished", or null for a finished set. */
+    /** "iteration 120 of 200" for an unfinished set, or null for a finished one. */
     static String unfinished(Artefacts.DistilledSet d, RunConfig c) {
         if (d == null || "true".equals(d.metadata().get(Artefacts.FINISHED_KEY))) return null;
-        return "iteration " + d.metadata().getOrDefault(Artefacts.ITERATION_KEY, "?") + " of " + c.distill().iterations() + ", unfinished";
+        return "iteration " + d.metadata().getOrDefault(Artefacts.ITERATION_KEY, "?") + " of " + c.distill().iterations();
     }
 
     /** The trained teacher's encoder, or null where the representations were imported. */
@@ -198,7 +196,7 @@ public final class EvalCommand implements Callable<Integer> {
         doc.put("dataset", c.data().dataset());
         doc.put("config_sha256", run.configHash());
         doc.put("probe", protocol.label());
-        String unfinished = unfinished(distilled, c);
+        String at = unfinished(distilled, c), unfinished = at == null ? null : at + ", unfinished";
         if (unfinished != null) doc.put("distilled_unfinished", unfinished);
         doc.putAll(results.json());
         doc.put("checks", outcome.checks().json());

@@ -52,7 +52,7 @@ public final class InitCommand implements Callable<Integer> {
         int k = Math.max(1, (int) Math.round(c.init().fraction() * n));
         boolean highLoss = !c.init().method().equals("random");
         ConvNet student = data.student(reps.shape()[1]);
-        ExpertSet experts = highLoss ? ExpertSet.load(run::expertFile, run.expertsDir(), c, student.layout(), expertsAvailable) : null;
+        ExpertSet experts = highLoss ? ExpertSet.load(run::expertFile, run.expertsDir(), c, student.layout(), expertsAvailable, 2) : null;
         run.begin("init", backend.name(), false);
         int[] chosen;
         Map<String, String> stamp = run.stamp(Provenance.Stage.INIT);
@@ -63,7 +63,7 @@ public final class InitCommand implements Callable<Integer> {
             List<Tensor> epoch1 = new ArrayList<>();
             int p = student.numParams();
             for (ExpertSet.Member e : experts.members()) {
-                epoch1.add(Tensor.of(backend, Shape.of(p), Arrays.copyOfRange(e.snapshots().toFloats(), p, 2 * p)));
+                epoch1.add(Tensor.of(backend, Shape.of(p), Arrays.copyOfRange(e.snapshots(), p, 2 * p)));
             }
             chosen = InitialSubset.highLoss(student, epoch1, data.images(), targets, k, 256);
             stamp.put("experts", experts.describe());

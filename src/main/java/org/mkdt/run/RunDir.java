@@ -50,7 +50,7 @@ public final class RunDir {
     public static RunDir of(Path runsDir, RunConfig config) {
         Path base = runsDir.toAbsolutePath().normalize();
         Path root = base.resolve(config.name()).normalize();
-        if (!root.startsWith(base) || root.equals(base) || !root.getParent().equals(base)) {
+        if (!base.equals(root.getParent())) {
             throw new IllegalArgumentException("name: run name '" + config.name() + "' does not name a folder directly inside " + runsDir);
         }
         return new RunDir(runsDir.resolve(config.name()), config);

@@ -10,7 +10,6 @@ import java.util.function.IntFunction;
 import org.mkdt.config.RunConfig;
 import org.mkdt.data.Artefacts;
 import org.mkdt.io.BadFileException;
-import org.mkdt.io.NdArray;
 import org.mkdt.io.SafeTensors;
 import org.mkdt.nn.ParamLayout;
 import org.mkdt.run.Provenance;
@@ -24,15 +23,16 @@ import org.mkdt.run.Provenance;
 public record ExpertSet(List<Member> members) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Expert {@code index} (its file number and seed stream), its snapshots and its tensors' SHA-256. */
-    public record Member(int index, NdArray snapshots, String sha256) {}
+    /** Expert {@code index} (its file number and seed stream), its first snapshots (row-major, one row per epoch) and its tensors' SHA-256. */
+    public record Member(int index, float[] snapshots, String sha256) {}
 
     /**
      * Reads experts 0..count-1 from {@code fileOf}. A missing one is an error unless
      * {@code allowPartial}; a file made under other settings, as another index, or corrupted is
-     * always one, naming the file.
+     * always one, naming the file. Only the first {@code rows} snapshots of each are kept: a
+     * stage reads a few epochs of each trajectory, and all of them for 100 experts would not fit.
      */
-    public static ExpertSet load(IntFunction<Path> fileOf, Path dir, RunConfig c, ParamLayout layout, boolean allowPartial) {
+    public static ExpertSet load(IntFunction<Path> fileOf, Path dir, RunConfig c, ParamLayout layout, boolean allowPartial, int rows) {
         int count = c.experts().count();
         List<Member> members = new ArrayList<>();
         List<Integer> missing = new ArrayList<>();
@@ -50,7 +50,8 @@ public record ExpertSet(List<Member> members) {
                 throw new BadFileException(f.toString(), t.snapshots().shape()[0] + " snapshots, experts.epochs = " + c.experts().epochs() + " needs "
                         + (c.experts().epochs() + 1) + " (an unfinished or foreign expert)");
             }
-            members.add(new Member(i, t.snapshots(), t.metadata().getOrDefault(SafeTensors.CHECKSUM_KEY, "")));
+            float[] first = java.util.Arrays.copyOf(t.snapshots().toFloats(), rows * layout.size());
+            members.add(new Member(i, first, t.metadata().getOrDefault(SafeTensors.CHECKSUM_KEY, "")));
         }
         if (members.isEmpty()) throw new IllegalArgumentException(dir + ": no expert trajectories; run 'mkdt experts' first");
         if (!missing.isEmpty() && !allowPartial) {
