@@ -7,8 +7,8 @@
 #      memory-lean setting) vs `torch_reference.py distill`; peak device memory of both;
 #   2. expert training images/s, batch 256 per student: `mkdt bench experts --device cuda
 #      --batch-students S` for S = 1, 4, 8 vs `torch_reference.py expert` (one student).
-# Needs the bundle (scripts/gpu-bundle.sh) and ../shared/bench/torch_reference.py copied to
-# .gpu/torch_reference.py; run from the repository root on the GPU machine. Prints the
+# Needs the bundle (scripts/gpu-bundle.sh) and scripts/reference/torch_reference.py (in the
+# repository); run from the repository root on the GPU machine. Prints the
 # BENCHMARKS.md table last (python3 formats it: the GPU machine has it for PyTorch anyway).
 # GPU_BENCH_JMH=1 adds the JMH StudentStep/ExpertStep CUDA benchmarks (a few minutes more).
 set -uo pipefail
@@ -32,10 +32,10 @@ mk 200 bench metagrad --device cuda --chunk 64 --steps "$steps" --batch 256 --im
 for s in 1 4 8; do
   mk 120 bench experts --device cuda --batch-students "$s" --batch 256 --steps 20 --warmup 2 --reps 3 --json | tee -a "$out/mkdt.jsonl"
 done
-if [ -f .gpu/torch_reference.py ]; then
-  timeout 200 python3 .gpu/torch_reference.py distill --syn-steps "$steps" --batch-syn 256 --images 1000 --warmup 1 --reps "$iters" \
+if [ -f scripts/reference/torch_reference.py ]; then
+  timeout 200 python3 scripts/reference/torch_reference.py distill --syn-steps "$steps" --batch-syn 256 --images 1000 --warmup 1 --reps "$iters" \
     2>&1 | tee "$out/torch.jsonl"
-  timeout 100 python3 .gpu/torch_reference.py expert --batch 256 --steps 50 2>&1 | tee -a "$out/torch.jsonl"
+  timeout 100 python3 scripts/reference/torch_reference.py expert --batch 256 --steps 50 2>&1 | tee -a "$out/torch.jsonl"
   python3 -c 'import torch; print(torch.__version__)' > "$out/torch-version.txt" 2>/dev/null
 fi
 if [ "${GPU_BENCH_JMH:-0}" = 1 ]; then

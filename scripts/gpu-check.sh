@@ -6,7 +6,7 @@
 #   3. check gradients --device cuda       every op, first and second order, vs CPU float64
 #   4. compute-sanitizer memcheck          on the device check, MKDT_CUDA_SYNC=1
 #   5. JMH kernel benchmarks               GFLOP/s and GB/s
-#   6. torch (optional)                    ../shared/bench/torch_reference.py copied to .gpu/, beside
+#   6. torch (optional)                    scripts/reference/torch_reference.py, beside
 # and prints a short table last. Logs go to $OUT (or ./gpu-check-out).
 # Environment: GPU_CHECK_STAGES="info tests check sanitizer bench" picks stages;
 # GPU_CHECK_JMH="-wi 2 -w 500ms -i 3 -r 500ms" sets the JMH run.
@@ -44,8 +44,8 @@ for s in $stages; do case $s in
   check) run check 90 "${mkdt[@]}" check gradients --device cuda ;;
   sanitizer) run sanitizer 240 env MKDT_CUDA_SYNC=1 compute-sanitizer --tool memcheck --leak-check no --error-exitcode 3 \
            "$java" "${jflags[@]}" -cp "$cp" org.mkdt.cli.Main check gradients --device cuda ;;
-  torch) if [ -f .gpu/torch_reference.py ]; then   # the PyTorch reference loop, same card, same run
-           run torch 150 bash -c "python3 .gpu/torch_reference.py expert --batch 256 --steps 50 && python3 .gpu/torch_reference.py distill --syn-steps 40 --batch-syn 256 --images 1000 --warmup 1 --reps 2"
+  torch) if [ -f scripts/reference/torch_reference.py ]; then   # the PyTorch reference loop, same card, same run
+           run torch 150 bash -c "python3 scripts/reference/torch_reference.py expert --batch 256 --steps 50 && python3 scripts/reference/torch_reference.py distill --syn-steps 40 --batch-syn 256 --images 1000 --warmup 1 --reps 2"
          fi ;;
   bench) run bench 200 "$java" "${jflags[@]}" -cp "$cp" org.openjdk.jmh.Main 'Cuda' $jmh_opts -rf json -rff "$out/jmh.json" ;;
 esac; done

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Starts (or stops) a single-node Slurm cluster for the integration test, following the recipe
-# in ../shared/docs/scale-out.md: munged, then slurmctld and slurmd as root with a slurm.conf in
-# a scratch folder. Usage:
+# Starts (or stops) a single-node Slurm cluster for the integration test: munged, then
+# slurmctld and slurmd as root with a slurm.conf in a scratch folder. Usage:
 #   scripts/local-slurm.sh start DIR   # prints "export SLURM_CONF=DIR/slurm.conf" when the node is idle
 #   scripts/local-slurm.sh stop DIR
 set -euo pipefail

@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * Quick benchmarks, comparable line for line with ../shared/bench/numpy_reference.py (same
+ * Quick benchmarks, comparable line for line with scripts/reference/numpy_reference.py (same
  * work, same JSON fields, median of repeats). JMH in src/jmh/ measures the same two things
  * carefully.
  */

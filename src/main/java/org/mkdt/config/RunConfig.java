@@ -63,7 +63,7 @@ public record RunConfig(String name, long seed, String device, Data data, Teache
         }
     }
 
-    /** Stage 4: trajectory matching (mkdt-spec.md's preset table). */
+    /** Stage 4: trajectory matching (the paper's hyperparameters per data set, in the presets). */
     public record Distill(int iterations, int synSteps, int expertEpochs, int maxStartEpoch, int batchSyn,
                           double lrImg, double lrY, double lrLr, double alphaInit, int checkpointEvery) {
         public Distill {

@@ -7,7 +7,7 @@ import org.mkdt.nn.ConvNet;
 import org.mkdt.tensor.Tensor;
 
 /**
- * One trajectory-matching evaluation (mkdt-spec.md, stage 4): start the student at theta0,
+ * One trajectory-matching evaluation (MKDT stage 4): start the student at theta0,
  * take {@code steps()} plain SGD steps with learning rate alpha on minibatches of the
  * synthetic set (MSE to the targets), and compare the end point with the expert's theta*:
  * L = ||theta_N - theta*||^2 / ||theta_0 - theta*||^2.

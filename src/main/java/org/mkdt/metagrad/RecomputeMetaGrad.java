@@ -13,7 +13,7 @@ import org.mkdt.tensor.Shape;
 import org.mkdt.tensor.Tensor;
 
 /**
- * The exact meta-gradient at the activation memory of one step (mkdt-spec.md, stage 4).
+ * The exact meta-gradient at the activation memory of one step (MKDT stage 4).
  *
  * <p>Forward sweep: theta_{k+1} = theta_k - alpha g_k, keeping only the N parameter vectors.
  * Reverse sweep, with the adjoint a = dL/dtheta_N (= 2 (theta_N - theta*) / ||theta_0 - theta*||^2 for one segment):

@@ -17,7 +17,7 @@ import org.mkdt.tensor.Tensor;
 import org.mkdt.util.Seeds;
 
 /**
- * MKDT stage 4: distillation by trajectory matching (mkdt-spec.md). Each iteration draws an
+ * MKDT stage 4: distillation by trajectory matching. Each iteration draws an
  * expert and a start epoch, unrolls {@code synSteps} student updates on the synthetic set from
  * the expert's snapshot, and moves the images, targets and learning rate down the exact
  * gradient of the matching loss ({@link RecomputeMetaGrad}), each by SGD with momentum 0.5.

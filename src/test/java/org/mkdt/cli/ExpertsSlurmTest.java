@@ -21,7 +21,7 @@ import org.mkdt.testing.TinyData;
 
 /**
  * Expert generation as a real Slurm job array on a single-node cluster started for the test
- * (scripts/local-slurm.sh, the recipe of scale-out.md): three array tasks, each a separate JVM
+ * (scripts/local-slurm.sh): three array tasks, each a separate JVM
  * picking its experts from SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT, must produce the same
  * files, bit for bit, as one process making all of them. .ci/run installs slurm-wlm and munge.
  */
