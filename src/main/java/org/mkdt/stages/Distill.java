@@ -145,7 +145,7 @@ public final class Distill {
             b.sgdStep(state.images, r.dImages(), state.vImages, s.lrImg(), MOMENTUM, 0, index == 1);
             b.sgdStep(state.targets, r.dTargets(), state.vTargets, s.lrY(), MOMENTUM, 0, index == 1);
             // The state is now changed: a non-finite value here ends the run without a checkpoint.
-            requireFinite(state.images, where, "an updated image (distill.lrImg too high?)");
+            requireWithin(state.images, IMAGE_LIMIT, where, "an updated image (distill.lrImg too high?)");
             requireFinite(state.targets, where, "an updated target (distill.lrY too high?)");
             state.alpha = alpha;
             state.vAlpha = vAlpha;
@@ -160,10 +160,21 @@ public final class Distill {
         return java.util.Arrays.stream(v).mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(", "));
     }
 
-    private static void requireFinite(Tensor t, String where, String what) {
+    /**
+     * The largest |pixel| a distilled image may reach, in normalised units (standard deviations
+     * of the data set): real images stay within about 5, so 1000 is no image any more, however
+     * finite (distill.lrImg = 1e6 otherwise "finishes" with pixels of 1e7).
+     */
+    static final float IMAGE_LIMIT = 1000f;
+
+    private static void requireWithin(Tensor t, float limit, String where, String what) {
         for (float v : t.toFloatArray()) {
-            if (!Float.isFinite(v)) throw new Diverged(where + ": " + what + " holds " + v);
+            if (!(Math.abs(v) <= limit)) throw new Diverged(where + ": " + what + " holds " + v + (Float.isFinite(v) ? " (beyond ±" + limit + ", in standard deviations)" : ""));
         }
+    }
+
+    private static void requireFinite(Tensor t, String where, String what) {
+        requireWithin(t, Float.MAX_VALUE, where, what);
     }
 
     /** Snapshots held in memory: rows [0, epochs] of each expert's trajectory, as float32 device tensors. */

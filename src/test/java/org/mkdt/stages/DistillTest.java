@@ -103,6 +103,16 @@ class DistillTest {
     }
 
     @Test
+    void anImageStepFarTooLargeStopsTheRunThoughEveryValueIsFinite() {
+        Distill.Snapshots ex = experts(random(3, 40, 3, 8, 8), random(4, 40, 4));
+        Distill.Diverged e = assertThrows(Distill.Diverged.class, () -> {
+            Distill.State st = fresh();
+            for (int i = 0; i < 6; i++) Distill.iterate(NET, st, ex, settings(1e12, 1e-8));
+        });
+        assertTrue(e.getMessage().contains("an updated image (distill.lrImg too high?)") && e.getMessage().contains("beyond ±1000"), e.getMessage());
+    }
+
+    @Test
     void aNaNStopsTheRunNamingTheIterationAndLeavesTheStateAsItWas() {
         Distill.Snapshots good = experts(random(3, 40, 3, 8, 8), random(4, 40, 4));
         // An expert whose target snapshot went bad (a NaN in one weight), as a diverged expert would be.
