@@ -45,7 +45,7 @@ class Conv2dTest {
 
     /** float32 (im2col + GEMM, grouped) against float64 (direct loops) for all three ops. */
     @ParameterizedTest(name = "n={0} ci={1} co={2} h={3} w={4} k={5} stride={6} pad={7}")
-    @CsvSource({"1,1,1,1,1,3,1,1", "2,3,4,5,7,3,1,1", "3,5,33,4,6,3,1,1", "5,3,16,32,32,3,1,1", "33,17,9,8,8,3,1,1", "40,8,8,16,16,3,1,1",
+    @CsvSource({"1,1,1,1,1,3,1,1", "2,3,4,5,7,3,1,1", "3,5,33,4,6,3,1,1", "5,3,16,32,32,3,1,1", "33,17,9,8,8,3,1,1", "3,32,16,8,8,3,1,1", "40,8,8,16,16,3,1,1",
         "3,4,6,9,7,3,2,1", "2,5,3,8,8,1,2,0", "2,3,4,11,9,5,2,2", "4,3,5,7,7,3,1,0", "2,2,3,6,5,1,1,0", "1,3,8,32,32,7,2,3"})
     void float32MatchesFloat64Reference(int n, int ci, int co, int h, int w, int k, int stride, int pad) {
         ConvGeometry geo = new ConvGeometry(stride, pad);

@@ -18,6 +18,12 @@ import org.mkdt.tensor.Tensor;
 final class Conv2dKernel {
     /** Target GEMM width (columns of the grouped im2col matrix): 512 measured best of 1, 512, 2048 (panels stay in L2). */
     private static final int GROUP_COLUMNS = 512;
+    /**
+     * The data gradient of a 3x3 "same" convolution with at least this many input channels runs
+     * as a transposed convolution; below it (the 3-channel first layer) the GEMM would have 3
+     * rows, and im2col's adjoint is cheaper.
+     */
+    private static final int TRANSPOSED_MIN_CHANNELS = 16;
     /** Images per weight-gradient partial sum: fixed, so the sum order is thread-count independent. */
     private static final int WGRAD_IMAGES = 32;
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
@@ -189,25 +195,7 @@ final class Conv2dKernel {
     static void forward(Tensor x, Tensor wt, Tensor bias, ConvGeometry geo, Tensor y) {
         Dims d = Dims.of(x, wt, geo);
         if (x.dtype() == DType.F32) {
-            float[] xs = floats(x), ws = floats(wt), ys = floats(y);
-            float[] bs = bias == null ? null : floats(bias);
-            int xo = x.offset(), wo = wt.offset(), yo = y.offset(), bo = bias == null ? 0 : bias.offset();
-            int ohw = d.ohw(), kk = d.kk(), co = d.co, g = d.group(), groups = (d.n + g - 1) / g;
-            Parallel.forRange(groups, 1, (lo, hi) -> {
-                for (int grp = lo; grp < hi; grp++) {
-                    int img0 = grp * g, gn = Math.min(g, d.n - img0), ld = gn * ohw;
-                    float[] cols = scratch(0, kk * ld), out = scratch(1, co * ld);
-                    im2colGroup(xs, xo, img0, gn, d, cols);
-                    GemmKernel.sgemmSerial(co, ld, kk, ws, wo, kk, false, cols, 0, ld, false, out, 0, ld, false);
-                    for (int i = 0; i < gn; i++) {
-                        for (int o = 0; o < co; o++) {
-                            int src = o * ld + i * ohw, dst = yo + ((img0 + i) * co + o) * ohw;
-                            float b = bs == null ? 0f : bs[bo + o];
-                            for (int j = 0; j < ohw; j++) ys[dst + j] = out[src + j] + b;
-                        }
-                    }
-                }
-            });
+            forwardF32(floats(x), x.offset(), floats(wt), wt.offset(), bias == null ? null : floats(bias), bias == null ? 0 : bias.offset(), d, floats(y), y.offset());
         } else {
             Buf xb = Buf.of(x), wb = Buf.of(wt), yb = Buf.of(y), bb = bias == null ? null : Buf.of(bias);
             int s = geo.stride(), p = geo.padding();
@@ -236,11 +224,44 @@ final class Conv2dKernel {
         }
     }
 
+    /** The float32 forward: per group of images, im2col, one GEMM W . cols, then bias and the NCHW scatter. */
+    private static void forwardF32(float[] xs, int xo, float[] ws, int wo, float[] bs, int bo, Dims d, float[] ys, int yo) {
+        int ohw = d.ohw(), kk = d.kk(), co = d.co, g = d.group(), groups = (d.n + g - 1) / g;
+        Parallel.forRange(groups, 1, (lo, hi) -> {
+            for (int grp = lo; grp < hi; grp++) {
+                int img0 = grp * g, gn = Math.min(g, d.n - img0), ld = gn * ohw;
+                float[] cols = scratch(0, kk * ld), out = scratch(1, co * ld);
+                im2colGroup(xs, xo, img0, gn, d, cols);
+                GemmKernel.sgemmSerial(co, ld, kk, ws, wo, kk, false, cols, 0, ld, false, out, 0, ld, false);
+                for (int i = 0; i < gn; i++) {
+                    for (int o = 0; o < co; o++) {
+                        int src = o * ld + i * ohw, dst = yo + ((img0 + i) * co + o) * ohw;
+                        float b = bs == null ? 0f : bs[bo + o];
+                        for (int j = 0; j < ohw; j++) ys[dst + j] = out[src + j] + b;
+                    }
+                }
+            }
+        });
+    }
+
     // ---- data gradient -----------------------------------------------------------------------
 
     static void dataGrad(Tensor dy, Tensor wt, ConvGeometry geo, Tensor dx) {
         Dims d = Dims.of(dx, wt, geo);
-        if (dy.dtype() == DType.F32) {
+        if (dy.dtype() == DType.F32 && d.same3x3() && d.ci >= TRANSPOSED_MIN_CHANNELS) {
+            // The data gradient of a 3x3 "same" convolution is itself one: dy convolved with the
+            // weights transposed (ci <-> co) and flipped. Run as the forward, it writes dx
+            // directly, instead of a 9x larger column matrix that col2im then adds up.
+            float[] ws = floats(wt), flipped = new float[d.ci * d.co * 9];
+            int wo = wt.offset();
+            for (int o = 0; o < d.co; o++) {
+                for (int c = 0; c < d.ci; c++) {
+                    for (int t = 0; t < 9; t++) flipped[(c * d.co + o) * 9 + 8 - t] = ws[wo + (o * d.ci + c) * 9 + t];
+                }
+            }
+            Dims t = new Dims(d.n, d.co, d.oh, d.ow, d.ci, 3, 3, d.h, d.w, geo);
+            forwardF32(floats(dy), dy.offset(), flipped, 0, null, 0, t, floats(dx), dx.offset());
+        } else if (dy.dtype() == DType.F32) {
             float[] dys = floats(dy), ws = floats(wt), dxs = floats(dx);
             int dyo = dy.offset(), wo = wt.offset(), dxo = dx.offset();
             int ohw = d.ohw(), kk = d.kk(), co = d.co, g = d.group(), groups = (d.n + g - 1) / g;
