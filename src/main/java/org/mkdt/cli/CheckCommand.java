@@ -42,7 +42,12 @@ public final class CheckCommand implements Callable<Integer> {
     @Option(names = "--trace", description = "metagrad: also print the forward and reverse sweeps step by step.")
     boolean trace;
 
-    @Option(names = "--device", description = "gradients: cpu (float64 against finite differences, the default) or cuda / auto "
+    @Option(names = "--export", paramLabel = "DIR", description = "metagrad: instead of the checks, write the seeded problem and mkdt's "
+            + "meta-gradient of it (cpu float64, cpu float32, and the --device's float32 where that is a GPU) as safetensors into DIR, "
+            + "for scripts/torch/check_metagrad.py DIR to recompute in PyTorch.")
+    java.nio.file.Path export;
+
+    @Option(names = "--device", description = "gradients, metagrad --export: cpu (float64 against finite differences, the default) or cuda / auto "
             + "(each op's value, gradient and second-order term on the device in float32 against the CPU in float64).")
     String device = "cpu";
 
@@ -52,7 +57,15 @@ public final class CheckCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         boolean ok;
-        if (what == What.metagrad) {
+        if (what == What.metagrad && export != null) {
+            if (java.nio.file.Files.exists(export) && !java.nio.file.Files.isDirectory(export)) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--export: " + export + " exists and is not a folder");
+            }
+            Devices.Selection d = Devices.select(device);
+            for (java.nio.file.Path f : org.mkdt.check.MetaGradExport.export(export, MetaGradReport.STEPS, seed, d.backend())) out.println("wrote " + f);
+            out.println("compare with PyTorch (float64, create_graph=True): /usr/bin/python3 scripts/torch/check_metagrad.py " + export);
+            ok = true;
+        } else if (what == What.metagrad) {
             ok = MetaGradReport.print(out, json, trace, seed);
         } else {
             Devices.Selection d = Devices.select(device);

@@ -321,7 +321,7 @@ public final class Artefacts {
         if (i >= 0) throw new BadFileException(src, what + " holds a NaN or infinite value at flat index " + i + " (" + a.toDoubles()[i] + ")");
     }
 
-    static String layoutJson(List<ParamLayout.Entry> entries) {
+    public static String layoutJson(List<ParamLayout.Entry> entries) {
         List<Map<String, Object>> out = new ArrayList<>();
         for (ParamLayout.Entry e : entries) {
             Map<String, Object> m = new LinkedHashMap<>();

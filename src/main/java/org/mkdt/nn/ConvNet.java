@@ -84,6 +84,11 @@ public final class ConvNet implements Encoder {
         return outDim;
     }
 
+    /** Conv blocks. */
+    public int depth() {
+        return depth;
+    }
+
     public Shape inputShape(int batch) {
         return Shape.of(batch, inChannels, imageSize, imageSize);
     }

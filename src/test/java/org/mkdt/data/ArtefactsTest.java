@@ -121,7 +121,7 @@ class ArtefactsTest {
         for (int i = 0; i < snaps.length; i++) snaps[i] = i;
         Path f = dir.resolve("e.safetensors");
         Artefacts.writeTrajectory(f, NdArray.of(snaps, 2, p), net.layout(), Artefacts.stamp(hash));
-        // docs/formats.md's recipe: split snapshot 1 into the named parameters with the layout.
+        // numpy alone (no torch): split snapshot 1 into the named parameters with the layout metadata.
         String code = "import json, struct, sys, numpy as np\n"
                 + "b = open(sys.argv[1], 'rb').read(); n = struct.unpack('<Q', b[:8])[0]; h = json.loads(b[8:8 + n])\n"
                 + "e = h['snapshots']; s, t = e['data_offsets']; snaps = np.frombuffer(b[8 + n + s:8 + n + t], '<f4').reshape(e['shape'])\n"

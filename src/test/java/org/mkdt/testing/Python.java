@@ -61,7 +61,29 @@ public final class Python {
         cmd[1] = "-c";
         cmd[2] = code;
         System.arraycopy(args, 0, cmd, 3, args.length);
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        return exec(cmd);
+    }
+
+    /** Runs the repository's script {@code python path args...} (path relative to the repository root). */
+    public static Result runScript(String python, String path, String... args) throws IOException {
+        String[] cmd = new String[2 + args.length];
+        cmd[0] = python;
+        cmd[1] = java.nio.file.Path.of(path).toAbsolutePath().toString();
+        System.arraycopy(args, 0, cmd, 2, args.length);
+        return exec(cmd);
+    }
+
+    /** Runs {@code python -c code} with {@code cwd} as its working folder. */
+    public static Result runIn(String python, java.nio.file.Path cwd, String code) throws IOException {
+        return exec(new ProcessBuilder(python, "-c", code).directory(cwd.toFile()));
+    }
+
+    private static Result exec(String[] cmd) throws IOException {
+        return exec(new ProcessBuilder(cmd));
+    }
+
+    private static Result exec(ProcessBuilder pb) throws IOException {
+        Process p = pb.redirectErrorStream(true).start();
         try {
             if (!p.waitFor(120, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
