@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** Self-checks a user can run: {@code check gradients}. */
-@Command(name = "check", description = "Verify the engine numerically: gradients (every op, first and second order, float64 against finite differences; --device cuda: the GPU in float32 against the CPU), metagrad (the exact meta-gradient).")
+@Command(name = "check", description = "Verify the engine numerically: gradients (every op, first and second order, float64 against finite differences; --device cuda: the GPU in float32 against the CPU), metagrad (the exact meta-gradient), variance (KD's gradient noise and trajectory spread against Barlow Twins').")
 public final class CheckCommand implements Callable<Integer> {
     /** Largest accepted error of either order; float64 central differences reach about 1e-9. */
     public static final double TOLERANCE = 1e-6;
@@ -51,7 +51,32 @@ public final class CheckCommand implements Callable<Integer> {
             + "(each op's value, gradient and second-order term on the device in float32 against the CPU in float64).")
     String device = "cpu";
 
-    enum What { gradients, metagrad }
+    @Option(names = "--data", description = "variance: the data set, a name or a folder (default: ${DEFAULT-VALUE}).")
+    String data = "fashion-mnist";
+
+    @Option(names = "--data-dir", description = "variance: where the data set lives, for names that need it.")
+    java.nio.file.Path dataDir;
+
+    @Option(names = "--images", description = "variance: the first N training images (default: ${DEFAULT-VALUE}).")
+    int images = 1024;
+
+    @Option(names = "--teacher", paramLabel = "FILE", description = "variance: KD targets from a teacher representations file (a run's teacher.safetensors, "
+            + "or .npy; at least --images rows, in the data set's order) instead of a random-init ConvNet's features.")
+    java.nio.file.Path teacher;
+
+    @Option(names = "--width", description = "variance: the ConvNet's channels (default: ${DEFAULT-VALUE}).")
+    int width = org.mkdt.check.GradientVariance.Settings.defaults(0).width();
+
+    @Option(names = "--kd-lr", description = "variance: KD's learning rate (default: ${DEFAULT-VALUE}, the experts').")
+    double kdLr = org.mkdt.check.GradientVariance.Settings.defaults(0).kdLr();
+
+    @Option(names = "--bt-lr", description = "variance: Barlow Twins' learning rate (default: ${DEFAULT-VALUE}, the demo teacher's).")
+    double btLr = org.mkdt.check.GradientVariance.Settings.defaults(0).btLr();
+
+    @Option(names = "--steps", description = "variance: SGD steps per trajectory (default: ${DEFAULT-VALUE}).")
+    int steps = org.mkdt.check.GradientVariance.Settings.defaults(0).steps();
+
+    enum What { gradients, metagrad, variance }
 
     @Override
     public Integer call() throws Exception {
@@ -64,6 +89,12 @@ public final class CheckCommand implements Callable<Integer> {
             Devices.Selection d = Devices.select(device);
             for (java.nio.file.Path f : org.mkdt.check.MetaGradExport.export(export, MetaGradReport.STEPS, seed, d.backend())) out.println("wrote " + f);
             out.println("compare with PyTorch (float64, create_graph=True): /usr/bin/python3 scripts/torch/check_metagrad.py " + export);
+            ok = true;
+        } else if (what == What.variance) {
+            org.mkdt.check.GradientVariance.Settings d = org.mkdt.check.GradientVariance.Settings.defaults(seed);
+            org.mkdt.check.GradientVariance.Settings st = new org.mkdt.check.GradientVariance.Settings(width, d.batch(), d.minibatches(), d.runs(), steps,
+                    kdLr, btLr, d.projectorDim(), d.lambda(), seed);
+            VarianceReport.print(out, json, data, dataDir, images, teacher, st, Devices.select(device).backend());
             ok = true;
         } else if (what == What.metagrad) {
             ok = MetaGradReport.print(out, json, trace, seed);

@@ -91,7 +91,7 @@ public final class Teacher {
     }
 
     /** Augmented, normalised views of images[idx] as one float32 tensor (B, C, H, W). */
-    static Tensor views(ImageSet images, int[] idx, Normalization norm, UniformRandomProvider rng, Backend backend) {
+    public static Tensor views(ImageSet images, int[] idx, Normalization norm, UniformRandomProvider rng, Backend backend) {
         int c = images.channels(), h = images.height(), w = images.width(), size = c * h * w, plane = h * w;
         float[] out = new float[idx.length * size];
         float[] img = new float[size];

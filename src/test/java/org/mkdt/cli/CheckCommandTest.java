@@ -90,4 +90,28 @@ class CheckCommandTest {
         assertEquals(0, r.code(), r.err());
         return new ObjectMapper().readTree(r.out().strip().lines().reduce((a, b) -> b).orElseThrow());
     }
+
+    @Test
+    void checkVarianceRunsOnAnImageFolderAndRefusesBadArguments(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        org.mkdt.data.ImageSet blobs = org.mkdt.testing.Blobs.images(272, 5);
+        for (int i = 0; i < blobs.count(); i++) {
+            java.nio.file.Path cls = java.nio.file.Files.createDirectories(dir.resolve(i < 256 ? "train" : "test").resolve(blobs.classes().get(blobs.labels()[i])));
+            java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(32, 32, java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+            for (int y = 0; y < 32; y++) for (int x = 0; x < 32; x++) img.getRaster().setSample(x, y, 0, blobs.pixels()[i * 1024 + y * 32 + x] & 0xff);
+            javax.imageio.ImageIO.write(img, "png", cls.resolve(i + ".png").toFile());
+        }
+        CliRun r = CliRun.of("check", "variance", "--data", dir.toString(), "--images", "256", "--width", "4", "--steps", "2", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode doc = new ObjectMapper().readTree(r.out());
+        assertEquals(256, doc.get("images").asInt());
+        assertEquals(3, doc.get("gradient_noise").size());
+        assertTrue(doc.get("gradient_noise").get(0).get("relativeVariance").asDouble() < doc.get("gradient_noise").get(1).get("relativeVariance").asDouble(), r.out());
+        assertEquals(2, doc.get("trajectories").size());
+        CliRun few = CliRun.of("check", "variance", "--data", dir.toString(), "--images", "1");
+        assertEquals(1, few.code());
+        assertTrue(few.err().strip().startsWith("mkdt: error: --images: 1 is out of range"), few.err());
+        java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("f.txt"), "x");
+        CliRun export = CliRun.of("check", "metagrad", "--export", file.toString());
+        assertTrue(export.code() != 0 && export.err().contains("exists and is not a folder"), export.err());
+    }
 }
