@@ -3,6 +3,7 @@ package org.mkdt.backend;
 import org.mkdt.tensor.DType;
 import org.mkdt.tensor.MemoryStats;
 import org.mkdt.tensor.Storage;
+import org.mkdt.tensor.Shape;
 import org.mkdt.tensor.Tensor;
 
 /**
@@ -100,6 +101,26 @@ public interface Backend {
 
     /** The adjoint in u: dx (N, C, H, W) = [z > 0] * avgPool2Grad(dy), z = x * scale + shift as above. */
     void reluPool2Grad(Tensor dy, Tensor x, Tensor scale, Tensor shift, Tensor dx);
+
+    /**
+     * The first-order backward of reluPool2(null, x, scale, shift) with its affine: with
+     * r = [z > 0] * avgPool2Grad(dy), dx (N, C, H, W) = r * scale, dscale and dshift (N, C) the
+     * per-plane sums of r * x and of r. The default composes the primitives above (the bits of
+     * the op-by-op backward); a backend may fuse it into one pass (the CPU does).
+     */
+    default void reluPool2Backward(Tensor dy, Tensor x, Tensor scale, Tensor shift, Tensor dx, Tensor dscale, Tensor dshift) {
+        Shape s = dx.shape(), perPlane = Shape.of(s.dim(0), s.dim(1), 1, 1);
+        reluPool2Grad(dy, x, scale, shift, dx);
+        sum(dx, dshift.view(perPlane, 0));
+        Tensor rx = Tensor.zeros(this, dx.dtype(), s);
+        try {
+            binary(BinaryOp.MUL, dx, x, rx);
+            sum(rx, dscale.view(perPlane, 0));
+        } finally {
+            rx.storage().release();
+        }
+        binary(BinaryOp.MUL, dx, scale.view(perPlane, 0), dx);
+    }
 
     // ---- rows ------------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 package org.mkdt.ops;
 
+import org.mkdt.autograd.GradMode;
 import org.mkdt.autograd.Graph;
 import org.mkdt.tensor.Shape;
 import org.mkdt.tensor.Tensor;
@@ -47,12 +48,31 @@ public final class ReluPool2 {
         if (scale == null) return Graph.record("reluPool2", y, (g, needs) -> new Tensor[] {grad(g, mask)}, x);
         Shape perPlane = Shape.of(planes.dim(0), planes.dim(1), 1, 1);
         return Graph.record("reluPool2", y, (g, needs) -> {
+            if (!GradMode.isEnabled()) return firstOrder(g, mask, planes, needs);
             Tensor r = grad(g, mask);
             return new Tensor[] {
                     needs[0] ? Elementwise.mul(r, Shaping.reshape(scale, perPlane)) : null,
                     needs[1] ? Reduce.sum(Elementwise.mul(r, x), false, 2, 3) : null,
                     needs[2] ? Reduce.sum(r, false, 2, 3) : null};
         }, x, scale, shift);
+    }
+
+    /**
+     * The backward when nothing will differentiate it (no createGraph): the three gradients from
+     * one fused backend call instead of r and the ops on it.
+     */
+    private static Tensor[] firstOrder(Tensor g, Mask m, Shape planes, boolean[] needs) {
+        Tensor dx = Tensor.zeros(g.backend(), g.dtype(), m.x().shape());
+        Tensor dscale = Tensor.zeros(g.backend(), g.dtype(), planes), dshift = Tensor.zeros(g.backend(), g.dtype(), planes);
+        g.backend().reluPool2Backward(g, m.x(), m.scale(), m.shift(), dx, dscale, dshift);
+        Tensor[] out = {dx, dscale, dshift};
+        for (int i = 0; i < 3; i++) {
+            if (!needs[i]) {
+                out[i].storage().release();
+                out[i] = null;
+            }
+        }
+        return out;
     }
 
     /** The constant mask [x * scale + shift > 0] of a forward, as the tensors it is computed from. */

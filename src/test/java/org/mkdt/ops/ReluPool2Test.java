@@ -43,6 +43,28 @@ class ReluPool2Test {
         }
     }
 
+    /**
+     * Without createGraph the affine form's backward is one fused backend call; with it, the
+     * differentiable ops. Both give the same gradients: dx to the bit (one product each way),
+     * dscale and dshift to the float rounding of the sums' order.
+     */
+    @Test
+    void fusedFirstOrderBackwardEqualsTheComposedOne() {
+        for (DType dtype : DType.values()) {
+            Shape planes = Shape.of(2, 3);
+            Tensor x = Tensor.of(CPU, dtype, Shape.of(2, 3, 6, 10), Close.uniform(17, 360)).requireGrad();
+            Tensor scale = Tensor.of(CPU, dtype, planes, Close.uniform(18, 6)).requireGrad();
+            Tensor shift = Tensor.of(CPU, dtype, planes, Close.uniform(19, 6)).requireGrad();
+            Tensor g = Tensor.of(CPU, dtype, Shape.of(2, 3, 3, 5), Close.uniform(20, 90));
+            List<Tensor> fused = Autograd.grad(List.of(ReluPool2.reluPool2(x, scale, shift)), List.of(g), List.of(x, scale, shift), false);
+            List<Tensor> composed = Autograd.grad(List.of(ReluPool2.reluPool2(x, scale, shift)), List.of(g), List.of(x, scale, shift), true);
+            assertArrayEquals(composed.get(0).toDoubleArray(), fused.get(0).toDoubleArray(), dtype + " dx");
+            double tol = dtype == DType.F32 ? 1e-5 : 1e-13;
+            assertArrayEquals(composed.get(1).toDoubleArray(), fused.get(1).toDoubleArray(), tol, dtype + " dscale");
+            assertArrayEquals(composed.get(2).toDoubleArray(), fused.get(2).toDoubleArray(), tol, dtype + " dshift");
+        }
+    }
+
     @Test
     void rejectsOddSizesAndMismatchedScales() {
         Tensor odd = Tensor.zeros(CPU, DType.F32, Shape.of(1, 2, 5, 4));

@@ -247,6 +247,15 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void reluPool2Backward(Tensor dy, Tensor x, Tensor scale, Tensor shift, Tensor dx, Tensor dscale, Tensor dshift) {
+        try {
+            ReluPool2Kernel.backwardAffine(dy, x, scale, shift, dx, dscale, dshift);
+        } finally {
+            fence(dy, x, scale, shift, dx, dscale, dshift);
+        }
+    }
+
+    @Override
     public void reluPool2Grad(Tensor dy, Tensor x, Tensor scale, Tensor shift, Tensor dx) {
         try {
             ReluPool2Kernel.backward(dy, x, scale, shift, dx);

@@ -157,6 +157,74 @@ final class ReluPool2Kernel {
         });
     }
 
+    /**
+     * The whole first-order backward of the affine form in one pass over x: with
+     * r = [z > 0] * avgPool2Grad(dy), dx = r * scale (rounded like the mul op), and per plane
+     * dscale = sum of r * x (each product rounded like the mul op) and dshift = sum of r, both
+     * summed in double. Unfused that is r written, read three times, r * x written and read, and
+     * two reductions.
+     */
+    static void backwardAffine(Tensor dy, Tensor x, Tensor scale, Tensor shift, Tensor dx, Tensor dscale, Tensor dshift) {
+        int planes = dx.shape().dim(0) * dx.shape().dim(1), h = dx.shape().dim(2), w = dx.shape().dim(3);
+        int ho = h / 2, wo = w / 2;
+        Buf xb = Buf.of(x), dyb = Buf.of(dy), dxb = Buf.of(dx), sb = Buf.of(scale), tb = Buf.of(shift), dsb = Buf.of(dscale), dtb = Buf.of(dshift);
+        if (xb.f != null && dyb.f != null && dxb.f != null && sb.f != null && tb.f != null) {
+            float[] xf = xb.f, dyf = dyb.f, dxf = dxb.f;
+            Parallel.forRange(planes, Parallel.grain(planes, 2L * h * w, 1 << 15), (lo, hi) -> {
+                float[] g = new float[w];
+                for (int p = lo; p < hi; p++) {
+                    float sc = sb.f[sb.off + p], sh = tb.f[tb.off + p];
+                    int xi = xb.off + p * h * w, oi = dxb.off + p * h * w, yi = dyb.off + p * ho * wo;
+                    double r0 = 0, r1 = 0, rx0 = 0, rx1 = 0;
+                    for (int r = 0; r < ho; r++) {
+                        for (int c = 0; c < wo; c++) {
+                            float q = 0.25f * dyf[yi + r * wo + c];
+                            g[2 * c] = q;
+                            g[2 * c + 1] = q;
+                        }
+                        for (int half = 0; half < 2; half++) {
+                            int row = (2 * r + half) * w;
+                            for (int j = 0; j + 1 < w; j += 2) {
+                                float xa = xf[xi + row + j], xc = xf[xi + row + j + 1];
+                                float ra = select(xa * sc + sh, g[j]), rc = select(xc * sc + sh, g[j + 1]);
+                                dxf[oi + row + j] = ra * sc;
+                                dxf[oi + row + j + 1] = rc * sc;
+                                r0 += ra;
+                                r1 += rc;
+                                rx0 += ra * xa;
+                                rx1 += rc * xc;
+                            }
+                        }
+                    }
+                    dsb.set(p, rx0 + rx1);
+                    dtb.set(p, r0 + r1);
+                }
+            });
+            return;
+        }
+        Affine z = new Affine(x, scale, shift);
+        Parallel.forRange(planes, Parallel.grain(planes, 2L * h * w, 1 << 15), (lo, hi) -> {
+            for (int p = lo; p < hi; p++) {
+                int xi = p * h * w, yi = p * ho * wo;
+                double sc = sb.get(p), sumR = 0, sumRX = 0;
+                for (int r = 0; r < ho; r++) {
+                    for (int c = 0; c < wo; c++) {
+                        double g = 0.25 * dyb.get(yi + r * wo + c);
+                        for (int k = 0; k < 4; k++) {
+                            int i = xi + (2 * r + k / 2) * w + 2 * c + k % 2;
+                            double ri = z.at(i, p) > 0 ? g : 0.0;
+                            dxb.set(i, ri * sc);
+                            sumR += ri;
+                            sumRX += xb.round(ri * xb.get(i));
+                        }
+                    }
+                }
+                dsb.set(p, sumRX);
+                dtb.set(p, sumR);
+            }
+        });
+    }
+
     private static double masked(Buf u, Affine z, int i, int plane) {
         double zi = z.at(i, plane);
         return zi > 0 ? (u == null ? zi : u.get(i)) : 0.0;
