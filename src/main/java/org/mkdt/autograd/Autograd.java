@@ -52,6 +52,8 @@ public final class Autograd {
         // as nothing pending refers to its storage (they would otherwise live until the
         // caller's scope closes, doubling the peak of a double-backward step).
         Temporaries temps = createGraph ? null : new Temporaries(gradOutputs);
+        // Gradient buffers this pass allocated for slices' windows: the only ones it may add into in place.
+        Set<Tensor> owned = Collections.newSetFromMap(new IdentityHashMap<>());
         try (GradMode.Guard g = GradMode.set(createGraph)) {
             for (int i = 0; i < outputs.size(); i++) {
                 Tensor out = outputs.get(i);
@@ -93,6 +95,10 @@ public final class Autograd {
                     if (temps != null) temps.done(gt);
                     continue;
                 }
+                if (temps != null && node.windowOffset() >= 0) {
+                    addToWindow(grads, ins[0], gt, node.windowOffset(), owned, temps);
+                    continue;
+                }
                 Tensor[] gin = node.backward().apply(gt, needs);
                 for (int k = 0; k < ins.length; k++) {
                     if (!needs[k] || gin[k] == null) continue;
@@ -114,6 +120,29 @@ public final class Autograd {
             out.add(r);
         }
         return out;
+    }
+
+    /**
+     * A slice's gradient g added into elements [offset, offset + numel(g)) of the gradient of
+     * its input x, without createGraph: into a buffer this pass made (zero-filled once, or
+     * copied from a gradient x already had), never into one that a rule may share.
+     */
+    private static void addToWindow(Map<Tensor, Tensor> grads, Tensor x, Tensor g, int offset, Set<Tensor> owned, Temporaries temps) {
+        Tensor acc = grads.get(x);
+        if (acc == null || !owned.contains(acc)) {
+            Tensor fresh = Tensor.zeros(x.backend(), x.dtype(), x.shape());
+            if (acc != null) {
+                x.backend().copy(acc, fresh);
+                temps.done(acc);
+            }
+            temps.hold(fresh);
+            owned.add(fresh);
+            grads.put(x, fresh);
+            acc = fresh;
+        }
+        Tensor window = acc.view(g.shape(), offset);
+        x.backend().binary(org.mkdt.backend.BinaryOp.ADD, window, g, window);
+        temps.done(g);
     }
 
     private static void accumulate(Map<Tensor, Tensor> grads, Tensor t, Tensor g, Temporaries temps) {

@@ -10,6 +10,8 @@ public final class Node {
     private final String name;
     private final Tensor[] inputs;
     private final Backward backward;
+    /** For a slice: where its output sits in its one input's elements; -1 for every other op. */
+    private final int windowOffset;
 
     /** A backward rule: the gradient of each input given the output's, null where not needed. */
     @FunctionalInterface
@@ -23,9 +25,19 @@ public final class Node {
     }
 
     Node(String name, Tensor[] inputs, Backward backward) {
+        this(name, inputs, backward, -1);
+    }
+
+    Node(String name, Tensor[] inputs, Backward backward, int windowOffset) {
         this.name = name;
         this.inputs = inputs;
         this.backward = backward;
+        this.windowOffset = windowOffset;
+    }
+
+    /** The element offset of a slice's output in its input, or -1 (not a slice). */
+    int windowOffset() {
+        return windowOffset;
     }
 
     public String name() {

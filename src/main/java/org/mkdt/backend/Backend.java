@@ -26,6 +26,14 @@ public interface Backend {
     /** Zero-filled storage. */
     Storage allocate(DType dtype, int numel);
 
+    /**
+     * Storage whose contents are unspecified, for an output that the next primitive writes in
+     * full (every element, whatever the inputs). Default: zero-filled like {@link #allocate}.
+     */
+    default Storage allocateUninitialised(DType dtype, int numel) {
+        return allocate(dtype, numel);
+    }
+
     void upload(Tensor dst, double[] src);
 
     void upload(Tensor dst, float[] src);

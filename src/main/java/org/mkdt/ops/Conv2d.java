@@ -41,7 +41,7 @@ public final class Conv2d {
         int h = dim(x, lead, 2), wd = dim(x, lead, 3), kh = dim(w, lead, 2), kw = dim(w, lead, 3);
         int oh = geo.out(h, kh), ow = geo.out(wd, kw);
         Checks.argument(oh > 0 && ow > 0, "conv2d: kernel " + w.shape() + " with " + geo + " does not fit input " + x.shape());
-        Tensor y = Tensor.zeros(x.backend(), x.dtype(), shape(x, lead, dim(x, lead, 0), dim(w, lead, 0), oh, ow));
+        Tensor y = Tensor.empty(x.backend(), x.dtype(), shape(x, lead, dim(x, lead, 0), dim(w, lead, 0), oh, ow));
         x.backend().conv2d(x, w, bias, geo, y);
         return Graph.record("conv2d", y, (g, needs) -> new Tensor[] {
                 needs[0] ? dataGrad(g, w, geo, h, wd) : null,

@@ -57,7 +57,7 @@ public final class Elementwise {
     private static Tensor binary(BinaryOp op, String name, Tensor a, Tensor b) {
         Checks.sameKind(name, a, b);
         Shape shape = Shape.broadcast(a.shape(), b.shape());
-        Tensor out = Tensor.zeros(a.backend(), a.dtype(), shape);
+        Tensor out = Tensor.empty(a.backend(), a.dtype(), shape);
         a.backend().binary(op, a, b, out);
         return out;
     }
@@ -75,7 +75,7 @@ public final class Elementwise {
 
     /** scale * x + shift with scalar constants. */
     public static Tensor affine(Tensor x, double scale, double shift) {
-        Tensor out = Tensor.zeros(x.backend(), x.dtype(), x.shape());
+        Tensor out = Tensor.empty(x.backend(), x.dtype(), x.shape());
         x.backend().affine(x, scale, shift, out);
         return Graph.record("affine", out, (g, needs) -> new Tensor[] {scale(g, scale)}, x);
     }
@@ -107,7 +107,7 @@ public final class Elementwise {
     }
 
     private static Tensor unary(UnaryOp op, Tensor x) {
-        Tensor out = Tensor.zeros(x.backend(), x.dtype(), x.shape());
+        Tensor out = Tensor.empty(x.backend(), x.dtype(), x.shape());
         x.backend().unary(op, x, out);
         return out;
     }

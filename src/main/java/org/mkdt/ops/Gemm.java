@@ -31,7 +31,7 @@ public final class Gemm {
                     + " and " + (transB ? "b^T of " : "b ") + b.shape());
         }
         Shape outShape = lead == 1 ? Shape.of(a.shape().dim(0), m, n) : Shape.of(m, n);
-        Tensor out = Tensor.zeros(a.backend(), a.dtype(), outShape);
+        Tensor out = Tensor.empty(a.backend(), a.dtype(), outShape);
         a.backend().gemm(a, transA, b, transB, out);
         return Graph.record("matmul", out, (g, needs) -> {
             // C = op(A) op(B):  dA = dC op(B)^T (transposed back if A was),  dB = op(A)^T dC (likewise).

@@ -23,8 +23,8 @@ public final class InstanceNorm {
     public static Tensor normalize(Tensor x, double eps) {
         Checks.rank("instanceNorm", "x", x, 4);
         Shape planes = Shape.of(x.shape().dim(0), x.shape().dim(1), 1, 1);
-        Tensor xhat = Tensor.zeros(x.backend(), x.dtype(), x.shape());
-        Tensor rstd = Tensor.zeros(x.backend(), x.dtype(), planes);
+        Tensor xhat = Tensor.empty(x.backend(), x.dtype(), x.shape());
+        Tensor rstd = Tensor.empty(x.backend(), x.dtype(), planes);
         x.backend().instanceNorm(x, eps, xhat, rstd);
         Tensor xhatConst = xhat.detach();
         return Graph.record("instanceNorm", xhat, (g, needs) -> new Tensor[] {grad(g, x, xhatConst, rstd)}, x);
@@ -40,7 +40,7 @@ public final class InstanceNorm {
      *                   second-order kernel accounts for analytically
      */
     static Tensor grad(Tensor g, Tensor x, Tensor xhat, Tensor rstd) {
-        Tensor dx = Tensor.zeros(g.backend(), g.dtype(), g.shape());
+        Tensor dx = Tensor.empty(g.backend(), g.dtype(), g.shape());
         g.backend().instanceNormGrad(g, xhat, rstd, dx);
         return Graph.record("instanceNormGrad", dx, (u, needs) -> new Tensor[] {
                 needs[0] ? grad(u, x, xhat, rstd) : null,
@@ -49,7 +49,7 @@ public final class InstanceNorm {
 
     /** d/dx of sum(u * grad(g, x)); differentiating it again (third order) is not supported. */
     private static Tensor secondOrder(Tensor u, Tensor g, Tensor x, Tensor xhat, Tensor rstd) {
-        Tensor out = Tensor.zeros(u.backend(), u.dtype(), u.shape());
+        Tensor out = Tensor.empty(u.backend(), u.dtype(), u.shape());
         u.backend().instanceNormGradGrad(u, g, xhat, rstd, out);
         return Graph.record("instanceNormGradGrad", out, (w, needs) -> {
             throw new UnsupportedOperationException("third derivatives of instance norm are not implemented");

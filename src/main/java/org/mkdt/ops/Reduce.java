@@ -18,7 +18,7 @@ public final class Reduce {
         Checks.argument(target.broadcastsTo(x.shape()),
                 "sumTo: shape " + target + " does not broadcast to " + x.shape());
         Shape keep = keepShape(target, x.shape());
-        Tensor out = Tensor.zeros(x.backend(), x.dtype(), keep);
+        Tensor out = Tensor.empty(x.backend(), x.dtype(), keep);
         x.backend().sum(x, out);
         Tensor res = keep.equals(target) ? out : out.view(target, 0);
         return Graph.record("sumTo", res, (g, needs) -> new Tensor[] {expand(g, x.shape())}, x);
@@ -28,7 +28,7 @@ public final class Reduce {
     public static Tensor expand(Tensor x, Shape target) {
         if (x.shape().equals(target)) return x;
         Checks.argument(x.shape().broadcastsTo(target), "expand: shape " + x.shape() + " does not broadcast to " + target);
-        Tensor out = Tensor.zeros(x.backend(), x.dtype(), target);
+        Tensor out = Tensor.empty(x.backend(), x.dtype(), target);
         x.backend().unary(org.mkdt.backend.UnaryOp.IDENTITY, x, out);
         return Graph.record("expand", out, (g, needs) -> new Tensor[] {sumTo(g, x.shape())}, x);
     }

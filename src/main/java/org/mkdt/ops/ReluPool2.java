@@ -42,7 +42,7 @@ public final class ReluPool2 {
             Checks.argument(scale.shape().equals(planes) && shift.shape().equals(planes),
                     "reluPool2: scale " + scale.shape() + " and shift " + shift.shape() + " must be " + planes + " (one per plane of x " + x.shape() + ")");
         }
-        Tensor y = Tensor.zeros(x.backend(), x.dtype(), pooled(x.shape()));
+        Tensor y = Tensor.empty(x.backend(), x.dtype(), pooled(x.shape()));
         x.backend().reluPool2(null, x, scale, shift, y);
         Mask mask = new Mask(x.detach(), scale == null ? null : scale.detach(), shift == null ? null : shift.detach());
         if (scale == null) return Graph.record("reluPool2", y, (g, needs) -> new Tensor[] {grad(g, mask)}, x);
@@ -62,8 +62,8 @@ public final class ReluPool2 {
      * one fused backend call instead of r and the ops on it.
      */
     private static Tensor[] firstOrder(Tensor g, Mask m, Shape planes, boolean[] needs) {
-        Tensor dx = Tensor.zeros(g.backend(), g.dtype(), m.x().shape());
-        Tensor dscale = Tensor.zeros(g.backend(), g.dtype(), planes), dshift = Tensor.zeros(g.backend(), g.dtype(), planes);
+        Tensor dx = Tensor.empty(g.backend(), g.dtype(), m.x().shape());
+        Tensor dscale = Tensor.empty(g.backend(), g.dtype(), planes), dshift = Tensor.empty(g.backend(), g.dtype(), planes);
         g.backend().reluPool2Backward(g, m.x(), m.scale(), m.shift(), dx, dscale, dshift);
         Tensor[] out = {dx, dscale, dshift};
         for (int i = 0; i < 3; i++) {
@@ -80,14 +80,14 @@ public final class ReluPool2 {
 
     /** avgPool2(u * [z > 0]), linear in u; the mask is a constant. */
     private static Tensor masked(Tensor u, Mask m) {
-        Tensor y = Tensor.zeros(u.backend(), u.dtype(), pooled(u.shape()));
+        Tensor y = Tensor.empty(u.backend(), u.dtype(), pooled(u.shape()));
         u.backend().reluPool2(u, m.x(), m.scale(), m.shift(), y);
         return Graph.record("reluPool2Masked", y, (g, needs) -> new Tensor[] {grad(g, m)}, u);
     }
 
     /** [z > 0] * avgPool2Grad(dy), linear in dy; the mask is a constant. */
     private static Tensor grad(Tensor dy, Mask m) {
-        Tensor dx = Tensor.zeros(dy.backend(), dy.dtype(), m.x().shape());
+        Tensor dx = Tensor.empty(dy.backend(), dy.dtype(), m.x().shape());
         dy.backend().reluPool2Grad(dy, m.x(), m.scale(), m.shift(), dx);
         return Graph.record("reluPool2Grad", dx, (g, needs) -> new Tensor[] {masked(g, m)}, dy);
     }

@@ -15,7 +15,7 @@ public final class Rows {
         checkIndices("gather", idx, m, x.shape());
         int[] d = x.shape().dims();
         d[0] = idx.length;
-        Tensor out = Tensor.zeros(x.backend(), x.dtype(), Shape.of(d));
+        Tensor out = Tensor.empty(x.backend(), x.dtype(), Shape.of(d));
         x.backend().gatherRows(x, idx, out);
         int[] frozen = idx.clone();
         return Graph.record("gather", out, (g, needs) -> new Tensor[] {scatterAdd(g, frozen, m)}, x);

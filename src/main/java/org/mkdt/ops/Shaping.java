@@ -29,7 +29,7 @@ public final class Shaping {
         Checks.argument(offset >= 0 && (long) offset + shape.numel() <= x.numel(),
                 "slice: " + shape + " at offset " + offset + " does not fit in " + x.shape());
         Tensor out = x.view(shape, offset);
-        return Graph.record("slice", out, (g, needs) -> new Tensor[] {pad(g, offset, x.shape())}, x);
+        return Graph.recordSlice(out, offset, (g, needs) -> new Tensor[] {pad(g, offset, x.shape())}, x);
     }
 
     /** A zero tensor of {@code shape} holding x's elements at [offset, offset + numel(x)): slice's adjoint. */

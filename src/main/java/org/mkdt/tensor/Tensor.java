@@ -31,6 +31,14 @@ public final class Tensor {
         return new Tensor(shape, backend.allocate(dtype, shape.numel()), 0);
     }
 
+    /**
+     * A tensor with unspecified contents, for the output of a primitive that writes every
+     * element (Backend#allocateUninitialised); anything else must use {@link #zeros}.
+     */
+    public static Tensor empty(Backend backend, DType dtype, Shape shape) {
+        return new Tensor(shape, backend.allocateUninitialised(dtype, shape.numel()), 0);
+    }
+
     public static Tensor zeros(Backend backend, DType dtype, int... dims) {
         return zeros(backend, dtype, Shape.of(dims));
     }

@@ -30,16 +30,25 @@ final class ArrayPool {
     }
 
     float[] floats(int n) {
-        float[] a = take(floats, n, 4L * n);
-        if (a == null) return allocate(() -> new float[n]);
-        zero(a);
-        return a;
+        return floats(n, true);
     }
 
     double[] doubles(int n) {
+        return doubles(n, true);
+    }
+
+    /** An array of n floats: zero-filled, or (zeroed false) with whatever a reused array held. */
+    float[] floats(int n, boolean zeroed) {
+        float[] a = take(floats, n, 4L * n);
+        if (a == null) return allocate(() -> new float[n]);
+        if (zeroed) zero(a);
+        return a;
+    }
+
+    double[] doubles(int n, boolean zeroed) {
         double[] a = take(doubles, n, 8L * n);
         if (a == null) return allocate(() -> new double[n]);
-        zero(a);
+        if (zeroed) zero(a);
         return a;
     }
 

@@ -25,7 +25,24 @@ public final class CpuBackend implements Backend {
      * A separate instance: same kernels, its own memory accounting, so a measurement (or a test)
      * sees only its own tensors. Tensors of different instances do not mix in one op.
      */
-    public CpuBackend() {}
+    public CpuBackend() {
+        this(false);
+    }
+
+    private final boolean poisoning;
+
+    private CpuBackend(boolean poisoning) {
+        this.poisoning = poisoning;
+    }
+
+    /**
+     * A backend whose uninitialised outputs ({@link Backend#allocateUninitialised}) start as NaN,
+     * so that an op which leaves any element of one unwritten shows up as NaN in its result
+     * (UninitialisedOutputsTest compares every op and a training step with the plain backend).
+     */
+    public static CpuBackend poisoning() {
+        return new CpuBackend(true);
+    }
 
     /** Compiles the hot kernels ahead of real work (see {@link GemmKernel#warmUp()}); about a second. */
     public static void warmUp() {
@@ -49,7 +66,13 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Storage allocate(DType dtype, int numel) {
-        return new CpuStorage(this, pool, dtype, numel);
+        return new CpuStorage(this, pool, dtype, numel, CpuStorage.Fill.ZERO);
+    }
+
+    /** A pooled array as it comes (a fresh one is zero anyway): no fill pass over memory the op overwrites. */
+    @Override
+    public Storage allocateUninitialised(DType dtype, int numel) {
+        return new CpuStorage(this, pool, dtype, numel, poisoning ? CpuStorage.Fill.NAN : CpuStorage.Fill.ANY);
     }
 
     @Override

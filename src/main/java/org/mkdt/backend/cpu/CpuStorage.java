@@ -16,11 +16,15 @@ final class CpuStorage extends Storage {
         private volatile float[] f;
         private volatile double[] d;
 
-        HeapRelease(MemoryStats stats, ArrayPool pool, DType dtype, int numel) {
+        HeapRelease(MemoryStats stats, ArrayPool pool, DType dtype, int numel, Fill fill) {
             super(stats, (long) numel * dtype.bytes());
             this.pool = pool;
-            if (dtype == DType.F32) f = pool.floats(numel);
-            else d = pool.doubles(numel);
+            if (dtype == DType.F32) f = pool.floats(numel, fill == Fill.ZERO);
+            else d = pool.doubles(numel, fill == Fill.ZERO);
+            if (fill == Fill.NAN) {
+                if (f != null) java.util.Arrays.fill(f, Float.NaN);
+                else java.util.Arrays.fill(d, Double.NaN);
+            }
         }
 
         @Override
@@ -32,8 +36,11 @@ final class CpuStorage extends Storage {
         }
     }
 
-    CpuStorage(CpuBackend backend, ArrayPool pool, DType dtype, int numel) {
-        this(backend, new HeapRelease(backend.memory(), pool, dtype, numel), dtype, numel);
+    /** What a new storage holds: zeros, whatever a reused array held, or NaN (the poisoning check of uninitialised outputs). */
+    enum Fill { ZERO, ANY, NAN }
+
+    CpuStorage(CpuBackend backend, ArrayPool pool, DType dtype, int numel, Fill fill) {
+        this(backend, new HeapRelease(backend.memory(), pool, dtype, numel, fill), dtype, numel);
     }
 
     private CpuStorage(CpuBackend backend, HeapRelease heap, DType dtype, int numel) {

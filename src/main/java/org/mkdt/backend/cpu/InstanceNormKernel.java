@@ -50,43 +50,48 @@ final class InstanceNormKernel {
         float[] x = xb.f, h = hb.f;
         Parallel.forRange(planes, Parallel.grain(planes, 3L * m, 1 << 15), (lo, hi) -> {
             float[] lanes = new float[2 * L];
-            for (int p = lo; p < hi; p++) {
-                int base = xb.off + p * m, out = hb.off + p * m;
-                float pivot = x[base];
-                FloatVector pv = FloatVector.broadcast(V, pivot), a0 = FloatVector.zero(V), a1 = FloatVector.zero(V);
-                int i = 0;
-                for (; i + 2 * L <= m; i += 2 * L) {
-                    a0 = a0.add(FloatVector.fromArray(V, x, base + i).sub(pv));
-                    a1 = a1.add(FloatVector.fromArray(V, x, base + i + L).sub(pv));
-                }
-                double sum = finish(a0, a1, lanes);
-                for (; i < m; i++) sum += x[base + i] - pivot;
-                double mean = pivot + sum / m;
-                float meanF = (float) mean;
-                FloatVector mv = FloatVector.broadcast(V, meanF);
-                a0 = FloatVector.zero(V);
-                a1 = FloatVector.zero(V);
-                i = 0;
-                for (; i + 2 * L <= m; i += 2 * L) {
-                    FloatVector d0 = FloatVector.fromArray(V, x, base + i).sub(mv), d1 = FloatVector.fromArray(V, x, base + i + L).sub(mv);
-                    a0 = d0.fma(d0, a0);
-                    a1 = d1.fma(d1, a1);
-                }
-                double squares = finish(a0, a1, lanes);
-                for (; i < m; i++) {
-                    double d = x[base + i] - meanF;
-                    squares += d * d;
-                }
-                double shift = mean - meanF;
-                double r = 1.0 / Math.sqrt(Math.max(0.0, squares / m - shift * shift) + eps);
-                rb.set(p, r);
-                float rF = (float) r;
-                FloatVector rv = FloatVector.broadcast(V, rF);
-                int j = 0;
-                for (; j + L <= m; j += L) FloatVector.fromArray(V, x, base + j).sub(mv).mul(rv).intoArray(h, out + j);
-                for (; j < m; j++) h[out + j] = (x[base + j] - meanF) * rF;
-            }
+            for (int p = lo; p < hi; p++) rb.set(p, forwardPlane(x, xb.off + p * m, h, hb.off + p * m, m, eps, lanes));
         });
+    }
+
+    /** One plane: xhat into h[out..out+m), returns 1/sqrt(var + eps). A method of its own, small enough for the JIT to keep the vectors in registers. */
+    private static double forwardPlane(float[] x, int base, float[] h, int out, int m, double eps, float[] lanes) {
+        float pivot = x[base];
+        FloatVector pv = FloatVector.broadcast(V, pivot), a0 = FloatVector.zero(V), a1 = FloatVector.zero(V);
+        int i = 0;
+        for (; i + 2 * L <= m; i += 2 * L) {
+            a0 = a0.add(FloatVector.fromArray(V, x, base + i).sub(pv));
+            a1 = a1.add(FloatVector.fromArray(V, x, base + i + L).sub(pv));
+        }
+        double sum = finish(a0, a1, lanes);
+        for (; i < m; i++) sum += x[base + i] - pivot;
+        double mean = pivot + sum / m;
+        float meanF = (float) mean;
+        FloatVector mv = FloatVector.broadcast(V, meanF);
+        a0 = FloatVector.zero(V);
+        a1 = FloatVector.zero(V);
+        i = 0;
+        for (; i + 2 * L <= m; i += 2 * L) {
+            FloatVector d0 = FloatVector.fromArray(V, x, base + i).sub(mv), d1 = FloatVector.fromArray(V, x, base + i + L).sub(mv);
+            a0 = d0.fma(d0, a0);
+            a1 = d1.fma(d1, a1);
+        }
+        double squares = finish(a0, a1, lanes);
+        for (; i < m; i++) {
+            double d = x[base + i] - meanF;
+            squares += d * d;
+        }
+        double shift = mean - meanF;
+        double r = 1.0 / Math.sqrt(Math.max(0.0, squares / m - shift * shift) + eps);
+        normalise(x, base, h, out, m, meanF, (float) r);
+        return r;
+    }
+
+    private static void normalise(float[] x, int base, float[] h, int out, int m, float meanF, float rF) {
+        FloatVector mv = FloatVector.broadcast(V, meanF), rv = FloatVector.broadcast(V, rF);
+        int j = 0;
+        for (; j + L <= m; j += L) FloatVector.fromArray(V, x, base + j).sub(mv).mul(rv).intoArray(h, out + j);
+        for (; j < m; j++) h[out + j] = (x[base + j] - meanF) * rF;
     }
 
     /** The 16 float partial sums of two vectors, added in double in lane order. */
@@ -103,32 +108,36 @@ final class InstanceNormKernel {
         float[] g = gb.f, h = hb.f, dx = db.f;
         Parallel.forRange(planes, Parallel.grain(planes, 3L * m, 1 << 15), (lo, hi) -> {
             float[] lanes = new float[2 * L];
-            for (int p = lo; p < hi; p++) {
-                int gBase = gb.off + p * m, hBase = hb.off + p * m, dBase = db.off + p * m;
-                FloatVector s0 = FloatVector.zero(V), s1 = FloatVector.zero(V), t0 = FloatVector.zero(V), t1 = FloatVector.zero(V);
-                int i = 0;
-                for (; i + 2 * L <= m; i += 2 * L) {
-                    FloatVector g0 = FloatVector.fromArray(V, g, gBase + i), g1 = FloatVector.fromArray(V, g, gBase + i + L);
-                    s0 = s0.add(g0);
-                    s1 = s1.add(g1);
-                    t0 = g0.fma(FloatVector.fromArray(V, h, hBase + i), t0);
-                    t1 = g1.fma(FloatVector.fromArray(V, h, hBase + i + L), t1);
-                }
-                double mg = finish(s0, s1, lanes), mgh = finish(t0, t1, lanes);
-                for (; i < m; i++) {
-                    mg += g[gBase + i];
-                    mgh += (double) g[gBase + i] * h[hBase + i];
-                }
-                float mgF = (float) (mg / m), mghF = (float) (mgh / m), rF = (float) rb.get(p);
-                FloatVector mgv = FloatVector.broadcast(V, mgF), mghv = FloatVector.broadcast(V, mghF), rv = FloatVector.broadcast(V, rF);
-                int j = 0;
-                for (; j + L <= m; j += L) {
-                    FloatVector hv = FloatVector.fromArray(V, h, hBase + j);
-                    FloatVector.fromArray(V, g, gBase + j).sub(mgv).sub(hv.mul(mghv)).mul(rv).intoArray(dx, dBase + j);
-                }
-                for (; j < m; j++) dx[dBase + j] = rF * (g[gBase + j] - mgF - h[hBase + j] * mghF);
-            }
+            for (int p = lo; p < hi; p++) backwardPlane(g, gb.off + p * m, h, hb.off + p * m, dx, db.off + p * m, m, (float) rb.get(p), lanes);
         });
+    }
+
+    private static void backwardPlane(float[] g, int gBase, float[] h, int hBase, float[] dx, int dBase, int m, float rF, float[] lanes) {
+        FloatVector s0 = FloatVector.zero(V), s1 = FloatVector.zero(V), t0 = FloatVector.zero(V), t1 = FloatVector.zero(V);
+        int i = 0;
+        for (; i + 2 * L <= m; i += 2 * L) {
+            FloatVector g0 = FloatVector.fromArray(V, g, gBase + i), g1 = FloatVector.fromArray(V, g, gBase + i + L);
+            s0 = s0.add(g0);
+            s1 = s1.add(g1);
+            t0 = g0.fma(FloatVector.fromArray(V, h, hBase + i), t0);
+            t1 = g1.fma(FloatVector.fromArray(V, h, hBase + i + L), t1);
+        }
+        double mg = finish(s0, s1, lanes), mgh = finish(t0, t1, lanes);
+        for (; i < m; i++) {
+            mg += g[gBase + i];
+            mgh += (double) g[gBase + i] * h[hBase + i];
+        }
+        backwardOutput(g, gBase, h, hBase, dx, dBase, m, (float) (mg / m), (float) (mgh / m), rF);
+    }
+
+    private static void backwardOutput(float[] g, int gBase, float[] h, int hBase, float[] dx, int dBase, int m, float mgF, float mghF, float rF) {
+        FloatVector mgv = FloatVector.broadcast(V, mgF), mghv = FloatVector.broadcast(V, mghF), rv = FloatVector.broadcast(V, rF);
+        int j = 0;
+        for (; j + L <= m; j += L) {
+            FloatVector hv = FloatVector.fromArray(V, h, hBase + j);
+            FloatVector.fromArray(V, g, gBase + j).sub(mgv).sub(hv.mul(mghv)).mul(rv).intoArray(dx, dBase + j);
+        }
+        for (; j < m; j++) dx[dBase + j] = rF * (g[gBase + j] - mgF - h[hBase + j] * mghF);
     }
 
     static void backward(Tensor g, Tensor xhat, Tensor rstd, Tensor dx) {
