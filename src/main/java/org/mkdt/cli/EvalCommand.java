@@ -139,7 +139,7 @@ public final class EvalCommand implements Callable<Integer> {
                         out.println(line);
                         out.flush();
                     });
-            write(run, c, outcome, protocol, distilled, init);
+            write(run, c, outcome, protocol, distilled, init, data);
             out.println();
             out.print(outcome.results().markdown());
             out.println();
@@ -172,6 +172,16 @@ public final class EvalCommand implements Callable<Integer> {
         return "iteration " + d.metadata().getOrDefault(Artefacts.ITERATION_KEY, "?") + " of " + c.distill().iterations();
     }
 
+    /** The metadata that says what made an artefact (its stage, configuration hash, iteration), one key a line. */
+    private static String provenance(Map<String, String> metadata) {
+        StringBuilder b = new StringBuilder();
+        for (Map.Entry<String, String> e : metadata.entrySet()) {
+            if (e.getKey().equals("config")) continue; // the configuration itself is above
+            b.append("\n  ").append(e.getKey()).append(": ").append(e.getValue());
+        }
+        return b.toString();
+    }
+
     /** The trained teacher's encoder, or null where the representations were imported. */
     private static Evaluation.TeacherModel teacher(RunDir run, RunConfig c, StageData data, Backend backend) {
         if (c.teacher().importFile() != null || !Files.exists(run.teacherEncoderFile())) return null;
@@ -187,7 +197,7 @@ public final class EvalCommand implements Callable<Integer> {
     }
 
     private static void write(RunDir run, RunConfig c, Evaluation.Outcome outcome, LinearProbe.Protocol protocol,
-                              Artefacts.DistilledSet distilled, Artefacts.DistilledSet init) throws Exception {
+                              Artefacts.DistilledSet distilled, Artefacts.DistilledSet init, StageData data) throws Exception {
         Results results = outcome.results();
         Files.createDirectories(run.evalDir());
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -207,7 +217,7 @@ public final class EvalCommand implements Callable<Integer> {
         String note = unfinished == null ? "" : "\n**The distilled set is intermediate (" + unfinished + "), evaluated with --allow-unfinished.**\n";
         AtomicFile.write(run.evalDir().resolve("results.md"), (table + note + "\nProbe: " + protocol.label() + ".\n\n## What this table can show\n\n" + checks)
                 .getBytes(StandardCharsets.UTF_8));
-        byte[] chart = results.chart("MKDT on " + c.data().dataset() + " (" + c.name() + ")");
+        byte[] chart = results.chart("MKDT on " + c.data().dataset() + " (" + c.name() + ")", Evaluation.NONE);
         AtomicFile.write(run.evalDir().resolve("results.png"), chart);
         ReportPage page = new ReportPage("MKDT run " + c.name() + ": " + c.data().dataset());
         page.heading("Linear probe accuracy").markdownTable(table).paragraph("Probe: " + protocol.label() + ".")
@@ -219,12 +229,21 @@ public final class EvalCommand implements Callable<Integer> {
         if (distilled != null && init != null) {
             page.heading("The distilled set").paragraph(String.format("%d images, learned learning rate %.5f (initial %.5f).",
                     distilled.images().shape()[0], distilled.lr(), init.lr()));
-            page.image("Distilled images", Pictures.imageGrid(distilled.images(), distilled.normalization(), 100));
+            List<String> nearest = org.mkdt.report.NearestClass.captions(distilled.images(), data.dataset().train(), data.dataset().normalization());
+            page.image("Each distilled image beside its initial image (" + c.init().method() + ") and their difference; "
+                    + "the class of the nearest training image (pixel space) under each", Pictures.comparison(distilled.images(), init.images(),
+                    distilled.normalization(), nearest, Pictures.MAX_COMPARED));
+        } else if (init != null) {
+            page.image("Initial images (" + c.init().method() + ")", Pictures.imageGrid(init.images(), init.normalization(), 100));
         }
-        if (init != null) page.image("Initial images (" + c.init().method() + ")", Pictures.imageGrid(init.images(), init.normalization(), 100));
         Path loss = run.distillDir().resolve("loss.png");
-        if (Files.exists(loss)) page.image("Trajectory matching loss per iteration", Files.readAllBytes(loss));
+        if (Files.exists(loss)) page.image("Trajectory matching loss per iteration, by the segment's start epoch, with a moving average", Files.readAllBytes(loss));
         page.heading("Configuration").preformatted(Files.readString(run.root().resolve("config.json")));
+        page.heading("Provenance");
+        if (distilled != null) page.preformatted("distilled.safetensors: " + provenance(distilled.metadata()));
+        if (init != null) page.preformatted("init.safetensors: " + provenance(init.metadata()));
+        Path env = run.root().resolve("environment.json");
+        if (Files.exists(env)) page.preformatted("environment.json: " + Files.readString(env));
         AtomicFile.write(run.evalDir().resolve("report.html"), page.html().getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -131,18 +131,24 @@ public final class Results {
         return doc;
     }
 
-    /** The bar chart: one series per label fraction, one category per set. */
-    public byte[] chart(String title) {
+    /**
+     * The chart: one series per label fraction over the sets, with the row named
+     * {@code referenceRow} (e.g. no pre-training; null: none) as each fraction's reference line.
+     */
+    public byte[] chart(String title, String referenceRow) {
         List<String> names = rows.stream().map(Row::name).toList();
         Map<String, double[][]> series = new LinkedHashMap<>();
+        Map<String, Double> reference = new LinkedHashMap<>();
         for (int i = 0; i < fractions.length; i++) {
             double[] mean = new double[rows.size()], std = new double[rows.size()];
+            String key = pct(fractions[i]) + " labels";
             for (int j = 0; j < rows.size(); j++) {
                 mean[j] = 100 * rows.get(j).mean(i);
                 std[j] = 100 * rows.get(j).std(i);
+                if (rows.get(j).name().equals(referenceRow)) reference.put(key, mean[j]);
             }
-            series.put(pct(fractions[i]) + " labels", new double[][] {mean, std});
+            series.put(key, new double[][] {mean, std});
         }
-        return Pictures.resultsChart(title, names, series);
+        return Pictures.resultsChart(title, names, series, reference);
     }
 }

@@ -100,6 +100,27 @@ public final class Distill {
         }
     }
 
+    /** What iteration {@code index} draws for each segment: its expert, its start epoch, its minibatch order's seed. */
+    public record Draw(int[] experts, int[] startEpochs, long[] scheduleSeeds) {}
+
+    /**
+     * The random choices of iteration {@code index}, a function of (seed, index) alone: segment j
+     * draws what a single segment draws, in turn. The pictures use it to tell each iteration's
+     * start epoch without storing it.
+     */
+    public static Draw draw(Settings s, int index, int experts) {
+        UniformRandomProvider rng = RandomSource.XO_RO_SHI_RO_128_PP.create(Seeds.of(s.seed(), index, TAG));
+        int segments = s.segments();
+        int[] expert = new int[segments], start = new int[segments];
+        long[] seeds = new long[segments];
+        for (int j = 0; j < segments; j++) {
+            expert[j] = rng.nextInt(experts);
+            start[j] = rng.nextInt(s.maxStartEpoch());
+            seeds[j] = rng.nextLong();
+        }
+        return new Draw(expert, start, seeds);
+    }
+
     /** A stop the run cannot continue past: NaN or Inf, or a learning rate that is no longer positive. */
     public static final class Diverged extends RuntimeException {
         private static final long serialVersionUID = 1L;
@@ -116,16 +137,14 @@ public final class Distill {
      */
     public static Iteration iterate(ConvNet net, State state, Snapshots experts, Settings s) {
         int index = state.iteration + 1;
-        UniformRandomProvider rng = RandomSource.XO_RO_SHI_RO_128_PP.create(Seeds.of(s.seed(), index, TAG));
         int m = state.images.shape().dim(0);
         int segments = s.segments();
-        int[] expert = new int[segments], start = new int[segments];
+        Draw draw = draw(s, index, experts.experts());
+        int[] expert = draw.experts(), start = draw.startEpochs();
         List<MatchingProblem> singles = new ArrayList<>(segments);
         try (Scope scope = Scope.open()) {
-            for (int j = 0; j < segments; j++) { // segment j draws what a single segment draws, in turn
-                expert[j] = rng.nextInt(experts.experts());
-                start[j] = rng.nextInt(s.maxStartEpoch());
-                MinibatchSchedule schedule = MinibatchSchedule.random(m, Math.min(s.batchSyn(), m), s.synSteps(), rng.nextLong());
+            for (int j = 0; j < segments; j++) {
+                MinibatchSchedule schedule = MinibatchSchedule.random(m, Math.min(s.batchSyn(), m), s.synSteps(), draw.scheduleSeeds()[j]);
                 singles.add(new MatchingProblem(net, experts.snapshot(expert[j], start[j]), experts.snapshot(expert[j], start[j] + s.expertEpochs()),
                         state.images, state.targets, state.alpha, schedule));
             }

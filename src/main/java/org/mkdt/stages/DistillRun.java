@@ -193,7 +193,9 @@ public final class DistillRun {
         set.put(Artefacts.ITERATION_KEY, Integer.toString(state.iteration));
         set.put(Artefacts.FINISHED_KEY, Boolean.toString(state.iteration >= d.iterations()));
         Artefacts.writeDistilledSet(run.distilledFile(), images, targets, state.alpha, init.normalization(), set);
-        AtomicFile.write(run.distillDir().resolve("images.png"), Pictures.imageGrid(images, init.normalization(), 100));
-        AtomicFile.write(run.distillDir().resolve("loss.png"), Pictures.lossPlot(losses));
+        AtomicFile.write(run.distillDir().resolve("images.png"), Pictures.comparison(images, init.images(), init.normalization(), null, Pictures.MAX_COMPARED));
+        int[] starts = new int[losses.length];
+        for (int i = 0; i < starts.length; i++) starts[i] = Distill.draw(settings, i + 1, experts.experts()).startEpochs()[0];
+        AtomicFile.write(run.distillDir().resolve("loss.png"), Pictures.lossPlot(losses, starts));
     }
 }
