@@ -64,6 +64,11 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--labels", split = ",", description = "Label fractions of the downstream training set (default: 0.01,0.05).")
     double[] labels = {0.01, 0.05};
 
+    @Option(names = "--downstream", split = ",", paramLabel = "NAME|PATH", description = "Also probe every pre-trained student on these data sets "
+            + "(a name: fashion-mnist; or a folder: CIFAR binaries, Tiny ImageNet, an image folder), converted to the student's input "
+            + "(grey <-> RGB, resampled with a bilinear filter): one table each.")
+    List<String> downstream = List.of();
+
     @Option(names = "--epochs", description = "Pre-training epochs (default: ${DEFAULT-VALUE}, the protocol's).")
     int epochs = 20;
 
@@ -134,7 +139,15 @@ public final class EvalCommand implements Callable<Integer> {
             if (rows.contains("none")) sets.add(Evaluate.PretrainSet.none(Evaluation.NONE));
             if (rows.contains("full")) sets.add(new Evaluate.PretrainSet(Evaluation.FULL, data.images(), targets, 0.1));
 
-            Evaluation.Outcome outcome = Evaluation.run(net, sets, data.full(), teacher, rows.contains("teacher"), c.init().method(), labels, Evaluation.seeds(c.seed(), seeds),
+            List<org.mkdt.data.Dataset> transfers = new java.util.ArrayList<>();
+            for (String name : downstream) {
+                org.mkdt.data.Dataset d = org.mkdt.data.Datasets.load(name, null);
+                d = org.mkdt.data.Resample.forStudent(d, data.channels(), data.size());
+                transfers.add(new org.mkdt.data.Dataset(name, d.train(), d.test(), d.normalization()));
+                out.printf("eval: downstream %s: %d training and %d test images, %d classes, as %dx%dx%d%n", name, d.train().count(), d.test().count(),
+                        d.train().classes().size(), d.train().channels(), d.train().height(), d.train().width());
+            }
+            Evaluation.Outcome outcome = Evaluation.run(net, sets, data.full(), transfers, teacher, rows.contains("teacher"), c.init().method(), labels, Evaluation.seeds(c.seed(), seeds),
                     settings, backend, line -> {
                         out.println(line);
                         out.flush();
@@ -210,13 +223,21 @@ public final class EvalCommand implements Callable<Integer> {
         if (unfinished != null) doc.put("distilled_unfinished", unfinished);
         doc.putAll(results.json());
         doc.put("checks", outcome.checks().json());
+        Map<String, Object> transfers = new LinkedHashMap<>();
+        for (Map.Entry<String, Results> e : outcome.transfers().entrySet()) transfers.put(e.getKey(), e.getValue().json());
+        if (!transfers.isEmpty()) doc.put("downstream", transfers);
         doc.put("preconditions_hold", outcome.checks().preconditionsHold());
         doc.put("verdict", outcome.checks().verdict());
         AtomicFile.write(run.evalDir().resolve("results.json"), json.writeValueAsBytes(doc));
         String table = results.markdown(), checks = outcome.checks().markdown();
         String note = unfinished == null ? "" : "\n**The distilled set is intermediate (" + unfinished + "), evaluated with --allow-unfinished.**\n";
-        AtomicFile.write(run.evalDir().resolve("results.md"), (table + note + "\nProbe: " + protocol.label() + ".\n\n## What this table can show\n\n" + checks)
-                .getBytes(StandardCharsets.UTF_8));
+        StringBuilder transferTables = new StringBuilder();
+        for (Map.Entry<String, Results> e : outcome.transfers().entrySet()) {
+            transferTables.append("\n## Downstream: ").append(e.getKey()).append("\n\nThe same pre-trained students, probed on ").append(e.getKey())
+                    .append(" (converted to the student's input).\n\n").append(e.getValue().markdown());
+        }
+        AtomicFile.write(run.evalDir().resolve("results.md"), (table + note + "\nProbe: " + protocol.label() + ".\n\n## What this table can show\n\n" + checks
+                + transferTables).getBytes(StandardCharsets.UTF_8));
         byte[] chart = results.chart("MKDT on " + c.data().dataset() + " (" + c.name() + ")", Evaluation.NONE);
         AtomicFile.write(run.evalDir().resolve("results.png"), chart);
         ReportPage page = new ReportPage("MKDT run " + c.name() + ": " + c.data().dataset());
@@ -226,6 +247,12 @@ public final class EvalCommand implements Callable<Integer> {
         page.heading("What this table can show");
         for (org.mkdt.report.Checks.Check check : outcome.checks().all()) page.paragraph(check.line());
         page.paragraph(outcome.checks().verdict());
+        int k = 0;
+        for (Map.Entry<String, Results> e : outcome.transfers().entrySet()) {
+            byte[] transferChart = e.getValue().chart("Transfer to " + e.getKey(), Evaluation.NONE);
+            AtomicFile.write(run.evalDir().resolve("results_downstream_" + (++k) + ".png"), transferChart);
+            page.heading("Downstream: " + e.getKey()).markdownTable(e.getValue().markdown()).image("Probe accuracy on " + e.getKey(), transferChart);
+        }
         if (distilled != null && init != null) {
             page.heading("The distilled set").paragraph(String.format("%d images, learned learning rate %.5f (initial %.5f).",
                     distilled.images().shape()[0], distilled.lr(), init.lr()));

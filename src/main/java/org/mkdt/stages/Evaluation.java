@@ -40,8 +40,11 @@ public final class Evaluation {
      */
     public record TeacherModel(Encoder encoder, Tensor theta, java.util.function.Supplier<Encoder> fresh, ImageSet trainImages) {}
 
-    /** The table and what it can show. */
-    public record Outcome(Results results, Checks checks) {}
+    /**
+     * The table and what it can show; and one table per transfer data set (its name to its
+     * results): the same pre-trained students probed there (no teacher rows, no held-out error).
+     */
+    public record Outcome(Results results, Checks checks, java.util.Map<String, Results> transfers) {}
 
     private Evaluation() {}
 
@@ -61,7 +64,20 @@ public final class Evaluation {
      */
     public static Outcome run(ConvNet student, List<Evaluate.PretrainSet> sets, Dataset downstream, TeacherModel teacher, boolean teacherRows, String initMethod,
                               double[] fractions, long[] seeds, Evaluate.Settings settings, Backend backend, Consumer<String> log) {
+        return run(student, sets, downstream, List.of(), teacher, teacherRows, initMethod, fractions, seeds, settings, backend, log);
+    }
+
+    /**
+     * The same, and every pre-trained student also probed on each of {@code transfers} (data
+     * sets already fitted to the student's input: {@link org.mkdt.data.Resample#forStudent}).
+     */
+    public static Outcome run(ConvNet student, List<Evaluate.PretrainSet> sets, Dataset downstream, List<Dataset> transfers, TeacherModel teacher, boolean teacherRows,
+                              String initMethod, double[] fractions, long[] seeds, Evaluate.Settings settings, Backend backend, Consumer<String> log) {
         Results results = new Results(fractions, seeds);
+        java.util.Map<String, Results> transferResults = new java.util.LinkedHashMap<>();
+        for (Dataset t : transfers) {
+            if (transferResults.put(t.name(), new Results(fractions, seeds)) != null) throw new IllegalArgumentException("--downstream: " + t.name() + " is named twice");
+        }
         long t0 = System.nanoTime();
         Tensor heldImages = null, heldTargets = null;
         if (teacher != null) {
@@ -93,6 +109,7 @@ public final class Evaluation {
         }
         for (Evaluate.PretrainSet set : sets) {
             double[][] acc = new double[fractions.length][seeds.length];
+            double[][][] transferAcc = new double[transfers.size()][fractions.length][seeds.length];
             double[] held = heldImages == null ? null : new double[seeds.length];
             for (int s = 0; s < seeds.length; s++) {
                 try (Scope one = Scope.open()) {
@@ -101,11 +118,19 @@ public final class Evaluation {
                     for (int i = 0; i < fractions.length; i++) acc[i][s] = a[i];
                     if (held != null) held[s] = Evaluate.kdError(student, theta, heldImages, heldTargets);
                     log(log, set.name(), seeds[s], a, fractions, t0);
+                    for (int d = 0; d < transfers.size(); d++) {
+                        double[] b = Evaluate.probe(student, theta, transfers.get(d), fractions, settings, seeds[s], backend);
+                        for (int i = 0; i < fractions.length; i++) transferAcc[d][i][s] = b[i];
+                        log(log, set.name() + " -> " + transfers.get(d).name(), seeds[s], b, fractions, t0);
+                    }
                 }
             }
             results.add(new Results.Row(set.name(), set.size(), set.lr(), acc, held));
+            for (int d = 0; d < transfers.size(); d++) {
+                transferResults.get(transfers.get(d).name()).add(new Results.Row(set.name(), set.size(), set.lr(), transferAcc[d], null));
+            }
         }
-        return new Outcome(results, new Checks(results, rowNames(initMethod)));
+        return new Outcome(results, new Checks(results, rowNames(initMethod)), transferResults);
     }
 
     private static void log(Consumer<String> log, String name, long seed, double[] a, double[] fractions, long t0) {

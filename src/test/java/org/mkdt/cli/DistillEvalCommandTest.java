@@ -74,8 +74,10 @@ class DistillEvalCommandTest {
         assertArrayEquals(Files.readAllBytes(straight.resolve("distilled.safetensors")), Files.readAllBytes(resumed.resolve("distilled.safetensors")));
         assertArrayEquals(Files.readAllBytes(straight.resolve("distill/checkpoint.safetensors")), Files.readAllBytes(resumed.resolve("distill/checkpoint.safetensors")));
 
-        CliRun e = run(args("eval", dir.resolve("a"), data, reps, "--seeds", "2", "--epochs", "2", "--labels", "0.25,1"));
+        Path grey = TinyData.greyFolder(dir.resolve("grey"));
+        CliRun e = run(args("eval", dir.resolve("a"), data, reps, "--seeds", "2", "--epochs", "2", "--labels", "0.25,1", "--downstream", grey.toString()));
         StagesCommandTest.ok(e);
+        assertTrue(e.out().contains("eval: downstream " + grey + ": 20 training and 8 test images, 2 classes, as 3x8x8"), e.out());
         assertTrue(e.out().contains("| MKDT (distilled) | 6 |") && e.out().contains("| no pre-training | - |")
                 && e.out().contains("| random real subset (class-balanced) | 6 |") && e.out().contains("| full training set (KD) | 24 |"), e.out());
         // Imported representations: no teacher encoder, so G1 and the held-out errors cannot be measured, and the output says so.
@@ -93,6 +95,17 @@ class DistillEvalCommandTest {
         assertTrue(Files.readString(straight.resolve("eval/report.html")).contains("data:image/png;base64,"));
         assertTrue(Files.size(straight.resolve("eval/results.png")) > 1000);
         assertTrue(Files.readString(straight.resolve("eval/results.md")).startsWith("| pre-training set |"));
+        // The same students probed on the grey 12x12 folder, converted to 3x8x8: a table of its own.
+        assertTrue(Files.readString(straight.resolve("eval/results.md")).contains("## Downstream: " + grey), "no downstream table");
+        JsonNode transfer = results.get("downstream").get(grey.toString());
+        assertEquals(5, transfer.get("sets").size());
+        for (JsonNode set : transfer.get("sets")) assertEquals(2, set.get("labels").get("25%").get("accuracy_per_seed").size());
+        assertTrue(Files.size(straight.resolve("eval/results_downstream_1.png")) > 1000);
+        assertTrue(Files.readString(straight.resolve("eval/report.html")).contains("Downstream: " + grey));
+        if (org.mkdt.testing.Browser.available()) { // the real run's report in headless Chromium: rendered, no console message
+            org.mkdt.testing.Browser.Result shot = org.mkdt.testing.Browser.check(straight.resolve("eval/report.html"), dir.resolve("report.png"));
+            assertEquals(0, shot.exit(), shot.out());
+        }
     }
 
     @Test

@@ -12,10 +12,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mkdt.testing.Browser;
 
 /**
  * report.html as a reader sees it: rendered by headless Chromium through
@@ -38,7 +38,7 @@ class ReportBrowserTest {
         page.heading("Configuration").preformatted("{\"name\": \"test\"}");
         Path report = dir.resolve("report.html"), shot = dir.resolve("report.png");
         Files.writeString(report, page.html(), StandardCharsets.UTF_8);
-        Result r = check(report, shot);
+        Browser.Result r = check(report, shot);
         assertEquals(0, r.exit(), r.out());
         BufferedImage img = ImageIO.read(shot.toFile());
         Set<Integer> colours = new HashSet<>();
@@ -51,24 +51,16 @@ class ReportBrowserTest {
         assumeChromium();
         Path page = dir.resolve("bad.html");
         Files.writeString(page, "<!DOCTYPE html><html><body><p>x</p><script>console.error('broken')</script></body></html>");
-        Result r = check(page, dir.resolve("bad.png"));
+        Browser.Result r = check(page, dir.resolve("bad.png"));
         assertEquals(1, r.exit(), r.out());
         assertTrue(r.out().contains("broken"), r.out());
     }
 
-    record Result(int exit, String out) {}
-
-    static Result check(Path report, Path shot) throws Exception {
-        Process p = new ProcessBuilder("bash", "scripts/check-report.sh", report.toString(), shot.toString()).redirectErrorStream(true).start();
-        assertTrue(p.waitFor(150, TimeUnit.SECONDS), "check-report.sh timed out");
-        return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    static Browser.Result check(Path report, Path shot) throws Exception {
+        return Browser.check(report, shot);
     }
 
     static void assumeChromium() {
-        boolean found = false;
-        for (String d : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
-            if (Files.isExecutable(Path.of(d, "chromium"))) found = true;
-        }
-        assumeTrue(found, "no chromium on the PATH (apt-get install chromium): the browser check of report.html is skipped");
+        assumeTrue(Browser.available(), "no chromium on the PATH (apt-get install chromium): the browser check of report.html is skipped");
     }
 }

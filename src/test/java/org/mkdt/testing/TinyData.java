@@ -29,4 +29,25 @@ public final class TinyData {
         }
         return root;
     }
+
+    /** A grey 12x12 image folder of two classes (bright top half or bright bottom half), 10 training and 4 test images each: a downstream set that needs converting. */
+    public static Path greyFolder(Path root) throws Exception {
+        double[] noise = Close.uniform(6, 28 * 144);
+        int k = 0;
+        for (String split : List.of("train", "test")) {
+            for (String cls : List.of("top", "bottom")) {
+                for (int i = 0; i < (split.equals("train") ? 10 : 4); i++, k++) {
+                    BufferedImage img = new BufferedImage(12, 12, BufferedImage.TYPE_BYTE_GRAY);
+                    for (int p = 0; p < 144; p++) {
+                        boolean bright = (p / 12 < 6) == cls.equals("top");
+                        img.getRaster().setSample(p % 12, p / 12, 0, (int) ((bright ? 170 : 60) + 50 * noise[k * 144 + p]));
+                    }
+                    Path f = root.resolve(split).resolve(cls).resolve(i + ".png");
+                    Files.createDirectories(f.getParent());
+                    ImageIO.write(img, "png", f.toFile());
+                }
+            }
+        }
+        return root;
+    }
 }
