@@ -9,7 +9,8 @@
 #                                     memory is reserved, nothing is computed (for launch counts
 #                                     and the allocator's peak at full size, e.g. bench metagrad)
 # Under the emulator a CUDA test that cannot open the device fails instead of skipping
-# (MKDT_CUDA_REQUIRED=1). What it checks and what only a GPU can: src/test/native/cudaemu/README.md.
+# (MKDT_CUDA_REQUIRED=1), and outputs allocated without a memset start as NaN (MKDT_CUDA_POISON=1), so an
+# element a kernel leaves unwritten fails the comparison. What it checks and what only a GPU can: src/test/native/cudaemu/README.md.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 src=src/test/native/cudaemu
@@ -53,7 +54,7 @@ emulated() {
 
 case "${1:-}" in
   build) build ;;
-  test) shift; build; emulated mvn -B test -Dgroups=cuda -Dsurefire.failIfNoSpecifiedTests=false "$@" ;;
+  test) shift; build; export MKDT_CUDA_POISON=1; emulated mvn -B test -Dgroups=cuda -Dsurefire.failIfNoSpecifiedTests=false "$@" ;;
   run) shift; build >/dev/null; emulated "$@" ;;
   dry) shift; build >/dev/null; MKDT_CUDA_EMU_EXECUTE=0 emulated "$@" ;;
   *) sed -n '2,11p' "$0" >&2; exit 2 ;;

@@ -38,7 +38,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv |
 
 for s in $stages; do case $s in
   info) run info 30 "${mkdt[@]}" info ;;
-  tests) run tests 300 env MKDT_CUDA_REQUIRED=1 "$java" "${jflags[@]}" -jar .gpu/junit-console.jar execute \
+  tests) run tests 300 env MKDT_CUDA_REQUIRED=1 MKDT_CUDA_POISON=1 "$java" "${jflags[@]}" -jar .gpu/junit-console.jar execute \
            --class-path ".gpu/test-classes:$cp" --select-package org.mkdt.backend.cuda --select-class org.mkdt.check.DeviceCheckTest \
            --include-tag cuda --details=tree --disable-banner --reports-dir "$out/junit" ;;
   check) run check 90 "${mkdt[@]}" check gradients --device cuda ;;

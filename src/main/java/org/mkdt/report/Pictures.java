@@ -175,10 +175,11 @@ public final class Pictures {
      * @param reference per series, the level to draw (NaN: none)
      */
     public static byte[] resultsChart(String title, List<String> sets, Map<String, double[][]> meanStdBySeries, Map<String, Double> reference) {
-        CategoryChart chart = new CategoryChartBuilder().width(900).height(480).title(title).yAxisTitle("linear probe test accuracy (%)").build();
+        CategoryChart chart = new CategoryChartBuilder().width(900).height(560).title(title).yAxisTitle("linear probe test accuracy (%)").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS).setLegendLayout(Styler.LegendLayout.Horizontal).setMarkerSize(9);
         chart.getStyler().setDefaultSeriesRenderStyle(org.knowm.xchart.CategorySeries.CategorySeriesRenderStyle.Scatter);
         chart.getStyler().setErrorBarsColorSeriesColor(true);
+        chart.getStyler().setXAxisLabelRotation(20); // the row names are long: slanted, they do not overlap
         double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
         java.awt.Color[] colours = {new java.awt.Color(31, 119, 180), new java.awt.Color(214, 39, 40), new java.awt.Color(44, 160, 44), new java.awt.Color(148, 103, 189)};
         int si = 0;

@@ -65,7 +65,7 @@ class PicturesTest {
         Map<String, double[][]> series = new LinkedHashMap<>();
         series.put("0.1% labels", new double[][] {{65.9, 66.3, 66.0, 67.2, 65.2}, {1.9, 1.7, 1.6, 2.0, 1.8}});
         series.put("1% labels", new double[][] {{80.1, 80.4, 80.2, 81.3, 79.3}, {1.0, 1.0, 0.9, 1.1, 0.7}});
-        BufferedImage chart = write("results.png", Pictures.resultsChart("test", List.of("MKDT", "initial", "random", "none", "full"), series,
+        BufferedImage chart = write("results.png", Pictures.resultsChart("test", List.of("MKDT (distilled)", "initial subset (random)", "random real subset (class-balanced)", "no pre-training", "full training set (KD)"), series,
                 Map.of("0.1% labels", 67.2, "1% labels", 81.3)));
         assertTrue(chart.getWidth() >= 800);
     }

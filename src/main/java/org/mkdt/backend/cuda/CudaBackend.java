@@ -133,10 +133,33 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Storage allocate(DType dtype, int numel) {
+        return allocate(dtype, numel, 0);
+    }
+
+    /** NaN's bits: what uninitialised outputs hold under MKDT_CUDA_POISON=1. */
+    private static final int NAN_BITS = 0x7fc00000;
+
+    /**
+     * Whether uninitialised outputs are filled with NaN (MKDT_CUDA_POISON=1, set by
+     * scripts/cudaemu.sh test and scripts/gpu-check.sh): an element a kernel leaves unwritten
+     * then fails the CUDA-vs-CPU comparisons instead of passing on whatever memory held.
+     */
+    static final boolean POISON = "1".equals(System.getenv("MKDT_CUDA_POISON"));
+
+    /**
+     * No memset: the primitive that follows writes every element (Backend#allocateUninitialised;
+     * GEMM with beta 0 never reads its output). Under MKDT_CUDA_POISON=1 the memory is NaN instead.
+     */
+    @Override
+    public Storage allocateUninitialised(DType dtype, int numel) {
+        return POISON ? allocate(dtype, numel, NAN_BITS) : allocate(dtype, numel, null);
+    }
+
+    private Storage allocate(DType dtype, int numel, Integer fillBits) {
         if (dtype != DType.F32) throw new IllegalArgumentException(F32_ONLY);
         device.makeCurrent();
         CudaStorage s = new CudaStorage(this, allocator, dtype, numel);
-        if (numel > 0) cuMemsetD32Async(s.pointer(0), 0, numel, device.stream());
+        if (numel > 0 && fillBits != null) cuMemsetD32Async(s.pointer(0), fillBits, numel, device.stream());
         return s;
     }
 
