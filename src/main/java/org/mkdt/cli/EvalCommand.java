@@ -109,6 +109,17 @@ public final class EvalCommand implements Callable<Integer> {
         Artefacts.DistilledSet distilled = rows.contains("distilled") ? distilled(run, c, allowUnfinished, out) : null;
         Artefacts.DistilledSet init = rows.contains("initial") || rows.contains("distilled") && Files.exists(run.initFile())
                 ? StageData.initialSet(run, c) : null;
+        List<org.mkdt.data.Dataset> transfers = new java.util.ArrayList<>();
+        for (String name : downstream) {
+            if (!name.equals("fashion-mnist") && org.mkdt.data.Datasets.NAMES.contains(name)) {
+                throw new IllegalArgumentException("--downstream " + name + ": give the folder of your download instead of the name (it is recognised by its contents)");
+            }
+            org.mkdt.data.Dataset d = org.mkdt.data.Datasets.load(name, null);
+            d = org.mkdt.data.Resample.forStudent(d, data.channels(), data.size());
+            transfers.add(new org.mkdt.data.Dataset(name, d.train(), d.test(), d.normalization()));
+            out.printf("eval: downstream %s: %d training and %d test images, %d classes, as %dx%dx%d%n", name, d.train().count(), d.test().count(),
+                    d.train().classes().size(), d.train().channels(), d.train().height(), d.train().width());
+        }
         run.begin("eval", backend.name(), false);
         ConvNet net = data.student(reps.shape()[1]);
         Evaluate.Settings reference = Evaluate.Settings.reference();
@@ -139,14 +150,6 @@ public final class EvalCommand implements Callable<Integer> {
             if (rows.contains("none")) sets.add(Evaluate.PretrainSet.none(Evaluation.NONE));
             if (rows.contains("full")) sets.add(new Evaluate.PretrainSet(Evaluation.FULL, data.images(), targets, 0.1));
 
-            List<org.mkdt.data.Dataset> transfers = new java.util.ArrayList<>();
-            for (String name : downstream) {
-                org.mkdt.data.Dataset d = org.mkdt.data.Datasets.load(name, null);
-                d = org.mkdt.data.Resample.forStudent(d, data.channels(), data.size());
-                transfers.add(new org.mkdt.data.Dataset(name, d.train(), d.test(), d.normalization()));
-                out.printf("eval: downstream %s: %d training and %d test images, %d classes, as %dx%dx%d%n", name, d.train().count(), d.test().count(),
-                        d.train().classes().size(), d.train().channels(), d.train().height(), d.train().width());
-            }
             Evaluation.Outcome outcome = Evaluation.run(net, sets, data.full(), transfers, teacher, rows.contains("teacher"), c.init().method(), labels, Evaluation.seeds(c.seed(), seeds),
                     settings, backend, line -> {
                         out.println(line);

@@ -102,6 +102,9 @@ class DistillEvalCommandTest {
         for (JsonNode set : transfer.get("sets")) assertEquals(2, set.get("labels").get("25%").get("accuracy_per_seed").size());
         assertTrue(Files.size(straight.resolve("eval/results_downstream_1.png")) > 1000);
         assertTrue(Files.readString(straight.resolve("eval/report.html")).contains("Downstream: " + grey));
+        CliRun named = run(args("eval", dir.resolve("a"), data, reps, "--downstream", "cifar10"));
+        assertEquals(1, named.code());
+        assertTrue(named.err().strip().startsWith("mkdt: error: --downstream cifar10: give the folder of your download"), named.err());
         if (org.mkdt.testing.Browser.available()) { // the real run's report in headless Chromium: rendered, no console message
             org.mkdt.testing.Browser.Result shot = org.mkdt.testing.Browser.check(straight.resolve("eval/report.html"), dir.resolve("report.png"));
             assertEquals(0, shot.exit(), shot.out());
