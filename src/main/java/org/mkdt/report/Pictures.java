@@ -45,13 +45,7 @@ public final class Pictures {
                 }
             }
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            ImageIO.write(img, "png", out);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
+        return png(img);
     }
 
     /** Images shown side by side with their start in {@link #comparison}; more would make an unreadable page. */
