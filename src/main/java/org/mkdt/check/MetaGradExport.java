@@ -117,9 +117,20 @@ public final class MetaGradExport {
         return NdArray.of(v, schedule.steps(), width);
     }
 
+    /** The student's constructor arguments and instance norm's eps, as JSON. */
     private static String netJson(ConvNet net) {
         int[] in = net.inputShape(1).dims();
-        return "{\"in_channels\": " + in[1] + ", \"image_size\": " + in[2] + ", \"width\": " + net.width() + ", \"depth\": "
-                + net.depth() + ", \"out_dim\": " + net.outDim() + ", \"instance_norm_eps\": " + InstanceNorm.EPS + "}";
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("in_channels", in[1]);
+        m.put("image_size", in[2]);
+        m.put("width", net.width());
+        m.put("depth", net.depth());
+        m.put("out_dim", net.outDim());
+        m.put("instance_norm_eps", InstanceNorm.EPS);
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(m);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

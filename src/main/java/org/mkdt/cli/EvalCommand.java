@@ -18,11 +18,15 @@ import org.mkdt.data.Artefacts;
 import org.mkdt.io.AtomicFile;
 import org.mkdt.io.NdArray;
 import org.mkdt.data.ImageSet;
+import org.mkdt.data.Resample;
+import org.mkdt.data.Datasets;
+import org.mkdt.data.Dataset;
 import org.mkdt.nn.ConvNet;
 import org.mkdt.nn.Encoder;
 import org.mkdt.ops.Rows;
 import org.mkdt.report.Pictures;
 import org.mkdt.report.ReportPage;
+import org.mkdt.report.NearestClass;
 import org.mkdt.report.Results;
 import org.mkdt.run.Provenance;
 import org.mkdt.run.RunDir;
@@ -109,14 +113,14 @@ public final class EvalCommand implements Callable<Integer> {
         Artefacts.DistilledSet distilled = rows.contains("distilled") ? distilled(run, c, allowUnfinished, out) : null;
         Artefacts.DistilledSet init = rows.contains("initial") || rows.contains("distilled") && Files.exists(run.initFile())
                 ? StageData.initialSet(run, c) : null;
-        List<org.mkdt.data.Dataset> transfers = new java.util.ArrayList<>();
+        List<Dataset> transfers = new java.util.ArrayList<>();
         for (String name : downstream) {
-            if (!name.equals("fashion-mnist") && org.mkdt.data.Datasets.NAMES.contains(name)) {
+            if (!name.equals("fashion-mnist") && Datasets.NAMES.contains(name)) {
                 throw new IllegalArgumentException("--downstream " + name + ": give the folder of your download instead of the name (it is recognised by its contents)");
             }
-            org.mkdt.data.Dataset d = org.mkdt.data.Datasets.load(name, null);
-            d = org.mkdt.data.Resample.forStudent(d, data.channels(), data.size());
-            transfers.add(new org.mkdt.data.Dataset(name, d.train(), d.test(), d.normalization()));
+            Dataset d = Datasets.load(name, null);
+            d = Resample.forStudent(d, data.channels(), data.size());
+            transfers.add(new Dataset(name, d.train(), d.test(), d.normalization()));
             out.printf("eval: downstream %s: %d training and %d test images, %d classes, as %dx%dx%d%n", name, d.train().count(), d.test().count(),
                     d.train().classes().size(), d.train().channels(), d.train().height(), d.train().width());
         }
@@ -259,7 +263,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (distilled != null && init != null) {
             page.heading("The distilled set").paragraph(String.format("%d images, learned learning rate %.5f (initial %.5f).",
                     distilled.images().shape()[0], distilled.lr(), init.lr()));
-            List<String> nearest = org.mkdt.report.NearestClass.captions(distilled.images(), data.dataset().train(), data.dataset().normalization());
+            List<String> nearest = NearestClass.captions(distilled.images(), data.dataset().train(), data.dataset().normalization());
             page.image("Each distilled image beside its initial image (" + c.init().method() + ") and their difference; "
                     + "the class of the nearest training image (pixel space) under each", Pictures.comparison(distilled.images(), init.images(),
                     distilled.normalization(), nearest, Pictures.MAX_COMPARED));

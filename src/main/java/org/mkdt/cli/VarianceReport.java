@@ -51,7 +51,7 @@ final class VarianceReport {
         }
         out.printf("KD against Barlow Twins on one encoder: ConvNet-3 width %d, %d %s training images, batch %d, seed %d%n",
                 s.width(), r.images(), ds.name(), s.batch(), s.seed());
-        out.printf("KD targets: %s; gradients of the encoder's %s parameters (the KD head and the BT projector left out)%n", r.teacher(), "conv");
+        out.printf("KD targets: %s; gradients of the encoder's conv parameters (the KD head and the BT projector left out)%n", r.teacher());
         out.printf("%n1. gradient noise at the initialisation, %d minibatches of %d%n", s.minibatches(), s.batch());
         out.printf("   %-48s %18s %14s%n", "loss", "relative variance", "cosine");
         for (Noise n : new Noise[] {r.kd(), r.bt(), r.btAugmentations()}) out.printf("   %-48s %18.3f %14.3f%n", n.what(), n.relativeVariance(), n.meanCosine());

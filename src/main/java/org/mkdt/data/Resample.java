@@ -49,7 +49,7 @@ public final class Resample {
 
     /** Every plane resampled to h x w, separably: rows, then columns. */
     static ImageSet resize(ImageSet s, int h, int w) {
-        double[][] wx = weights(s.width(), w), wy = weights(s.height(), h);
+        Taps[] wx = weights(s.width(), w), wy = weights(s.height(), h);
         int planes = s.count() * s.channels(), sh = s.height(), sw = s.width();
         byte[] in = s.pixels(), out = new byte[planes * h * w];
         double[] tmp = new double[sh * w];
@@ -58,18 +58,16 @@ public final class Resample {
             for (int y = 0; y < sh; y++) {
                 for (int x = 0; x < w; x++) {
                     double v = 0;
-                    double[] k = wx[x];
-                    int first = (int) k[0];
-                    for (int j = 1; j < k.length; j++) v += k[j] * (in[base + y * sw + first + j - 1] & 0xff);
+                    Taps t = wx[x];
+                    for (int j = 0; j < t.weights().length; j++) v += t.weights()[j] * (in[base + y * sw + t.first() + j] & 0xff);
                     tmp[y * w + x] = v;
                 }
             }
             for (int y = 0; y < h; y++) {
-                double[] k = wy[y];
-                int first = (int) k[0];
+                Taps t = wy[y];
                 for (int x = 0; x < w; x++) {
                     double v = 0;
-                    for (int j = 1; j < k.length; j++) v += k[j] * tmp[(first + j - 1) * w + x];
+                    for (int j = 0; j < t.weights().length; j++) v += t.weights()[j] * tmp[(t.first() + j) * w + x];
                     out[p * h * w + y * w + x] = (byte) Math.max(0, Math.min(255, (int) Math.round(v)));
                 }
             }
@@ -77,32 +75,29 @@ public final class Resample {
         return new ImageSet(s.source(), out, s.count(), s.channels(), h, w, s.labels(), s.classes());
     }
 
+    /** One output pixel's filter: the weights of source pixels first, first + 1, ... (they sum to 1). */
+    record Taps(int first, double[] weights) {}
+
     /**
-     * For each output index: {first source index, weight, weight, ...}, the triangle filter
-     * centred on the output pixel's centre in source coordinates, its half-width 1 source pixel
-     * when enlarging and `scale` when reducing, normalised to sum to 1, edges clamped.
+     * For each output index, the triangle filter centred on the output pixel's centre in source
+     * coordinates, its half-width 1 source pixel when enlarging and `scale` when reducing,
+     * normalised to sum to 1, edges clamped.
      */
-    static double[][] weights(int in, int out) {
+    static Taps[] weights(int in, int out) {
         double scale = (double) in / out, support = Math.max(1.0, scale);
-        double[][] w = new double[out][];
+        Taps[] taps = new Taps[out];
         for (int o = 0; o < out; o++) {
             double centre = (o + 0.5) * scale;
             int lo = Math.max(0, (int) Math.floor(centre - support)), hi = Math.min(in - 1, (int) Math.ceil(centre + support));
-            double[] k = new double[hi - lo + 2];
-            k[0] = lo;
+            double[] k = new double[hi - lo + 1];
             double sum = 0;
             for (int i = lo; i <= hi; i++) {
-                double t = Math.max(0, 1 - Math.abs((i + 0.5 - centre) / support));
-                k[i - lo + 1] = t;
-                sum += t;
+                k[i - lo] = Math.max(0, 1 - Math.abs((i + 0.5 - centre) / support));
+                sum += k[i - lo];
             }
-            if (sum == 0) { // an output centred between two samples with a zero-width kernel cannot happen; guard anyway
-                k[1] = 1;
-                sum = 1;
-            }
-            for (int j = 1; j < k.length; j++) k[j] /= sum;
-            w[o] = k;
+            for (int j = 0; j < k.length; j++) k[j] /= sum;
+            taps[o] = new Taps(lo, k);
         }
-        return w;
+        return taps;
     }
 }

@@ -50,9 +50,9 @@ class ResampleTest {
         for (byte b : Resample.resize(of(1, 20, 20, flat), 32, 32).pixels()) assertEquals(77, b & 0xff);
         ImageSet ramp = Resample.resize(of(1, 1, 4, 0, 80, 160, 240), 1, 16);
         for (int i = 1; i < 16; i++) assertTrue((ramp.pixels()[i] & 0xff) >= (ramp.pixels()[i - 1] & 0xff), "not monotonic at " + i);
-        for (double[] k : Resample.weights(7, 3)) {
+        for (Resample.Taps t : Resample.weights(7, 3)) {
             double sum = 0;
-            for (int j = 1; j < k.length; j++) sum += k[j];
+            for (double v : t.weights()) sum += v;
             assertEquals(1.0, sum, 1e-12);
         }
     }
