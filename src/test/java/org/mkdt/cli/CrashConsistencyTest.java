@@ -52,8 +52,9 @@ class CrashConsistencyTest {
     /**
      * Starts the command KILLS times and kills each (SIGKILL) at a seeded random moment of its
      * work: after a random number of its progress lines (those containing a marker: the start of
-     * the work, each finished iteration or expert), at most the number still to come, and then a random 0-80 ms, which lands inside
-     * iterations and atomic writes alike. A JVM's start-up is too slow and too variable for
+     * the work, each finished iteration or expert), at most the number still to come, and then a
+     * random 0-25 ms, which lands inside iterations and atomic writes alike (a tiny expert now
+     * trains in under 80 ms, so the earlier 0-80 ms mostly missed the work). A JVM's start-up is too slow and too variable for
      * wall-clock moments to reach the work at all. Returns how many were killed while running.
      */
     private static int killRepeatedly(java.util.function.Supplier<List<String>> args, long seed, java.util.function.IntSupplier eventsLeft, String... markers)
@@ -63,7 +64,7 @@ class CrashConsistencyTest {
         for (int k = 0; k < KILLS; k++) {
             int events = eventsLeft.getAsInt();
             if (events < 1) break; // nothing left to interrupt
-            int target = rng.nextInt(1, events + 1), delay = rng.nextInt(0, 80);
+            int target = rng.nextInt(1, events + 1), delay = rng.nextInt(0, 25);
             Process p = start(args.get());
             try (java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
                 int seen = 0;

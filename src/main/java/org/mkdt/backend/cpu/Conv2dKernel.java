@@ -13,7 +13,9 @@ import org.mkdt.tensor.Tensor;
  * weight gradient dY . cols^T (or its transpose). Groups run in parallel; the weight gradient
  * keeps one partial sum per fixed group of 32 images and adds them in order, so results do not
  * depend on the thread count. The student's 3x3 / stride 1 / padding 1 case has its own
- * row-copying im2col. float64: direct loops, the reference the float32 path is tested against.
+ * row-copying im2col, and with 16 or more input channels its forward (and so its data gradient,
+ * run as a transposed forward) goes by Winograd instead ({@link WinogradKernel}). float64:
+ * direct loops, the reference the float32 path is tested against.
  */
 final class Conv2dKernel {
     /** Target GEMM width (columns of the grouped im2col matrix): 512 measured best of 1, 512, 2048 (panels stay in L2). */
@@ -24,6 +26,17 @@ final class Conv2dKernel {
      * rows, and im2col's adjoint is cheaper.
      */
     private static final int TRANSPOSED_MIN_CHANNELS = 16;
+    /**
+     * 3x3 "same" convolutions with at least this many input channels run by Winograd F(2x2, 3x3)
+     * ({@link WinogradKernel}); the 3-channel first layer stays on im2col, where the GEMM is
+     * small and the transforms would cost more than they save.
+     */
+    private static final int WINOGRAD_MIN_CHANNELS = 16;
+    /**
+     * Whether Winograd is used at all: on unless {@code -Dmkdt.cpu.winograd=false}, which keeps
+     * the im2col path for every shape (the A/B and benchmark baseline).
+     */
+    static final boolean WINOGRAD = !"false".equals(System.getProperty("mkdt.cpu.winograd"));
     /** Images per weight-gradient partial sum: fixed, so the sum order is thread-count independent. */
     private static final int WGRAD_IMAGES = 32;
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
@@ -226,13 +239,18 @@ final class Conv2dKernel {
 
     /** The float32 forward: per group of images, im2col, one GEMM W . cols, then bias and the NCHW scatter. */
     private static void forwardF32(float[] xs, int xo, float[] ws, int wo, float[] bs, int bo, Dims d, float[] ys, int yo) {
+        if (WINOGRAD && d.same3x3() && d.ci >= WINOGRAD_MIN_CHANNELS && WinogradKernel.applies(d.h, d.w)) {
+            WinogradKernel.forward(xs, xo, ws, wo, bs, bo, d.n, d.ci, d.h, d.w, d.co, ys, yo);
+            return;
+        }
         int ohw = d.ohw(), kk = d.kk(), co = d.co, g = d.group(), groups = (d.n + g - 1) / g;
+        GemmKernel.PackedA packedW = GemmKernel.pack(co, kk, ws, wo, kk, false);
         Parallel.forRange(groups, 1, (lo, hi) -> {
             for (int grp = lo; grp < hi; grp++) {
                 int img0 = grp * g, gn = Math.min(g, d.n - img0), ld = gn * ohw;
                 float[] cols = scratch(0, kk * ld), out = scratch(1, co * ld);
                 im2colGroup(xs, xo, img0, gn, d, cols);
-                GemmKernel.sgemmSerial(co, ld, kk, ws, wo, kk, false, cols, 0, ld, false, out, 0, ld, false);
+                GemmKernel.sgemmSerial(packedW, ld, cols, 0, ld, false, out, 0, ld, false);
                 for (int i = 0; i < gn; i++) {
                     for (int o = 0; o < co; o++) {
                         int src = o * ld + i * ohw, dst = yo + ((img0 + i) * co + o) * ohw;
@@ -265,12 +283,13 @@ final class Conv2dKernel {
             float[] dys = floats(dy), ws = floats(wt), dxs = floats(dx);
             int dyo = dy.offset(), wo = wt.offset(), dxo = dx.offset();
             int ohw = d.ohw(), kk = d.kk(), co = d.co, g = d.group(), groups = (d.n + g - 1) / g;
+            GemmKernel.PackedA wTransposed = GemmKernel.pack(kk, co, ws, wo, kk, true);
             Parallel.forRange(groups, 1, (lo, hi) -> {
                 for (int grp = lo; grp < hi; grp++) {
                     int img0 = grp * g, gn = Math.min(g, d.n - img0), ld = gn * ohw;
                     float[] dyg = scratch(1, co * ld), dcols = scratch(0, kk * ld);
                     gatherPlanes(dys, dyo, img0, gn, co, ohw, dyg);
-                    GemmKernel.sgemmSerial(kk, ld, co, ws, wo, kk, true, dyg, 0, ld, false, dcols, 0, ld, false);
+                    GemmKernel.sgemmSerial(wTransposed, ld, dyg, 0, ld, false, dcols, 0, ld, false);
                     for (int i = 0; i < gn; i++) {
                         int out = dxo + (img0 + i) * d.ci * d.hw();
                         java.util.Arrays.fill(dxs, out, out + d.ci * d.hw(), 0f);

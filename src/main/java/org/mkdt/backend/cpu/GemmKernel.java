@@ -103,13 +103,47 @@ public final class GemmKernel {
                             float[] a, int offA, int lda, boolean transA,
                             float[] b, int offB, int ldb, boolean transB,
                             float[] c, int offC, int ldc, boolean accumulate) {
+        run(tile, m, n, k, null, a, offA, lda, transA, b, offB, ldb, transB, c, offC, ldc, accumulate);
+    }
+
+    /**
+     * op(A) packed once into the micro-kernel's row panels, for many products with the same A:
+     * a convolution's weights, shared read-only by every image group and thread (packing them
+     * per group was 8% of a student step). Block (pc, ic) of the panels starts at
+     * {@code pc * mPad + ic * kc}: each K block holds all rows, padded to whole panels.
+     */
+    public record PackedA(Tile tile, int m, int k, int mPad, float[] panels) {}
+
+    /** Packs op(A) (m, k) for {@link #sgemmSerial(PackedA, int, float[], int, int, boolean, float[], int, int, boolean)}. */
+    public static PackedA pack(int m, int k, float[] a, int offA, int lda, boolean transA) {
+        Tile tile = Tile.DEFAULT;
+        int mPad = (m + tile.mr - 1) / tile.mr * tile.mr;
+        float[] panels = new float[mPad * Math.max(1, k)];
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = Math.min(KC, k - pc);
+            packA(tile.mr, m, kc, a, offA, lda, transA, 0, pc, panels, pc * mPad);
+        }
+        return new PackedA(tile, m, k, mPad, panels);
+    }
+
+    /** One thread: C = A op(B) (+ C) with A packed by {@link #pack}; the same bits as the unpacked call. */
+    public static void sgemmSerial(PackedA a, int n, float[] b, int offB, int ldb, boolean transB,
+                                   float[] c, int offC, int ldc, boolean accumulate) {
+        run(a.tile(), a.m(), n, a.k(), a, null, 0, 0, false, b, offB, ldb, transB, c, offC, ldc, accumulate);
+    }
+
+    /** The blocked loops; A comes packed ({@code packed}) or is packed here block by block. */
+    private static void run(Tile tile, int m, int n, int k, PackedA packed,
+                            float[] a, int offA, int lda, boolean transA,
+                            float[] b, int offB, int ldb, boolean transB,
+                            float[] c, int offC, int ldc, boolean accumulate) {
         final int tileRows = tile.mr;
         if (m == 0 || n == 0) return;
         if (!accumulate) {
             for (int i = 0; i < m; i++) java.util.Arrays.fill(c, offC + i * ldc, offC + i * ldc + n, 0f);
         }
         float[][] scratch = SCRATCH.get();
-        float[] packA = scratch[0], packB = scratch[1], edge = scratch[2];
+        float[] packB = scratch[1], edge = scratch[2];
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
@@ -117,19 +151,28 @@ public final class GemmKernel {
                 packB(kc, nc, b, offB, ldb, transB, pc, jc, packB);
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
-                    packA(tileRows, mc, kc, a, offA, lda, transA, ic, pc, packA);
+                    float[] panelsA;
+                    int baseA;
+                    if (packed != null) {
+                        panelsA = packed.panels();
+                        baseA = pc * packed.mPad() + ic * kc;
+                    } else {
+                        panelsA = scratch[0];
+                        baseA = 0;
+                        packA(tileRows, mc, kc, a, offA, lda, transA, ic, pc, panelsA, 0);
+                    }
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
                         int pb = (jr / NR) * kc * NR;
                         for (int ir = 0; ir < mc; ir += tileRows) {
                             int mr = Math.min(tileRows, mc - ir);
-                            int pa = (ir / tileRows) * kc * tileRows;
+                            int pa = baseA + ir * kc;
                             int cOff = offC + (ic + ir) * ldc + jc + jr;
                             if (mr == tileRows && nr == NR) {
-                                micro(tile, kc, packA, pa, packB, pb, c, cOff, ldc);
+                                micro(tile, kc, panelsA, pa, packB, pb, c, cOff, ldc);
                             } else {
                                 java.util.Arrays.fill(edge, 0f);
-                                micro(tile, kc, packA, pa, packB, pb, edge, 0, NR);
+                                micro(tile, kc, panelsA, pa, packB, pb, edge, 0, NR);
                                 for (int i = 0; i < mr; i++) {
                                     for (int j = 0; j < nr; j++) c[cOff + i * ldc + j] += edge[i * NR + j];
                                 }
@@ -142,15 +185,16 @@ public final class GemmKernel {
     }
 
     /**
-     * Packs rows [ic, ic+mc) x cols [pc, pc+kc) of op(A) into MR-row panels, zero-padded: [panel][k][MR].
+     * Packs rows [ic, ic+mc) x cols [pc, pc+kc) of op(A) into MR-row panels, zero-padded, at
+     * dst[at ..]: [panel][k][MR].
      * One loop per layout so that every read is contiguous: a row of A is streamed into a
      * strided column of the panel, a row of A^T is one block copy (it was 12% of a student
      * step as one strided gather with the transpose tested per element).
      */
-    private static void packA(int tileRows, int mc, int kc, float[] a, int offA, int lda, boolean transA, int ic, int pc, float[] dst) {
+    private static void packA(int tileRows, int mc, int kc, float[] a, int offA, int lda, boolean transA, int ic, int pc, float[] dst, int at) {
         for (int ir = 0; ir < mc; ir += tileRows) {
             int mr = Math.min(tileRows, mc - ir);
-            int base = (ir / tileRows) * kc * tileRows;
+            int base = at + ir * kc;
             if (transA) {
                 int src = offA + pc * lda + ic + ir;
                 for (int p = 0; p < kc; p++, src += lda) {

@@ -35,21 +35,32 @@ final class InstanceNormKernel {
         });
     }
 
-    /** Fixed at 256 bits whatever the machine offers, so that the sums, and the bits, are the same on AVX2 and AVX-512. */
-    private static final VectorSpecies<Float> V = FloatVector.SPECIES_256;
+    /**
+     * The machine's preferred vectors: the GEMM's species. A second species in one JVM would
+     * make the Vector API's shared call sites polymorphic, and C2 then boxes every vector (this
+     * kernel, on 256-bit vectors beside a 512-bit GEMM, allocated 8 GB per 15 student steps and
+     * was 20% of a step on AVX-512). Sums run in {@link #CHAINS} float chains whatever the
+     * width (16 / L vectors side by side), so the bits are the same on AVX2 and AVX-512.
+     */
+    private static final VectorSpecies<Float> V = FloatVector.SPECIES_PREFERRED.length() <= 16 && 16 % FloatVector.SPECIES_PREFERRED.length() == 0
+            ? FloatVector.SPECIES_PREFERRED : FloatVector.SPECIES_128;
     private static final int L = V.length();
+    /** Partial sums per reduction, element i in chain i mod 16. */
+    private static final int CHAINS = 16;
+    /** Vectors per chunk of {@link #CHAINS} elements: 1 (AVX-512), 2 (AVX2) or 4 (128-bit). */
+    private static final int K = CHAINS / L;
 
     /**
-     * The float32 forward on 8-lane vectors. The mean is summed as deviations from the plane's
-     * first value (so a large common offset cannot swamp float partial sums), in 16 float
-     * chains of at most m / 16 terms, then finished in double in a fixed order; the variance
-     * likewise around the float mean, corrected for that mean's rounding. Each plane's result
-     * depends on its own values only: the same bits for any thread count.
+     * The float32 forward. The mean is summed as deviations from the plane's first value (so a
+     * large common offset cannot swamp float partial sums), in 16 float chains of at most
+     * m / 16 terms, then finished in double in a fixed order; the variance likewise around the
+     * float mean, corrected for that mean's rounding. Each plane's result depends on its own
+     * values only: the same bits for any thread count.
      */
     private static void forwardF32(Buf xb, Buf hb, Buf rb, int planes, int m, double eps) {
         float[] x = xb.f, h = hb.f;
         Parallel.forRange(planes, Parallel.grain(planes, 3L * m, 1 << 15), (lo, hi) -> {
-            float[] lanes = new float[2 * L];
+            float[] lanes = new float[CHAINS];
             for (int p = lo; p < hi; p++) rb.set(p, forwardPlane(x, xb.off + p * m, h, hb.off + p * m, m, eps, lanes));
         });
     }
@@ -57,26 +68,40 @@ final class InstanceNormKernel {
     /** One plane: xhat into h[out..out+m), returns 1/sqrt(var + eps). A method of its own, small enough for the JIT to keep the vectors in registers. */
     private static double forwardPlane(float[] x, int base, float[] h, int out, int m, double eps, float[] lanes) {
         float pivot = x[base];
-        FloatVector pv = FloatVector.broadcast(V, pivot), a0 = FloatVector.zero(V), a1 = FloatVector.zero(V);
+        FloatVector pv = FloatVector.broadcast(V, pivot), zero = FloatVector.zero(V), a0 = zero, a1 = zero, a2 = zero, a3 = zero;
         int i = 0;
-        for (; i + 2 * L <= m; i += 2 * L) {
+        for (; i + CHAINS <= m; i += CHAINS) {
             a0 = a0.add(FloatVector.fromArray(V, x, base + i).sub(pv));
-            a1 = a1.add(FloatVector.fromArray(V, x, base + i + L).sub(pv));
+            if (K > 1) a1 = a1.add(FloatVector.fromArray(V, x, base + i + L).sub(pv));
+            if (K > 2) {
+                a2 = a2.add(FloatVector.fromArray(V, x, base + i + 2 * L).sub(pv));
+                a3 = a3.add(FloatVector.fromArray(V, x, base + i + 3 * L).sub(pv));
+            }
         }
-        double sum = finish(a0, a1, lanes);
+        double sum = finish(a0, a1, a2, a3, lanes);
         for (; i < m; i++) sum += x[base + i] - pivot;
         double mean = pivot + sum / m;
         float meanF = (float) mean;
         FloatVector mv = FloatVector.broadcast(V, meanF);
-        a0 = FloatVector.zero(V);
-        a1 = FloatVector.zero(V);
+        a0 = zero;
+        a1 = zero;
+        a2 = zero;
+        a3 = zero;
         i = 0;
-        for (; i + 2 * L <= m; i += 2 * L) {
-            FloatVector d0 = FloatVector.fromArray(V, x, base + i).sub(mv), d1 = FloatVector.fromArray(V, x, base + i + L).sub(mv);
+        for (; i + CHAINS <= m; i += CHAINS) {
+            FloatVector d0 = FloatVector.fromArray(V, x, base + i).sub(mv);
             a0 = d0.fma(d0, a0);
-            a1 = d1.fma(d1, a1);
+            if (K > 1) {
+                FloatVector d1 = FloatVector.fromArray(V, x, base + i + L).sub(mv);
+                a1 = d1.fma(d1, a1);
+            }
+            if (K > 2) {
+                FloatVector d2 = FloatVector.fromArray(V, x, base + i + 2 * L).sub(mv), d3 = FloatVector.fromArray(V, x, base + i + 3 * L).sub(mv);
+                a2 = d2.fma(d2, a2);
+                a3 = d3.fma(d3, a3);
+            }
         }
-        double squares = finish(a0, a1, lanes);
+        double squares = finish(a0, a1, a2, a3, lanes);
         for (; i < m; i++) {
             double d = x[base + i] - meanF;
             squares += d * d;
@@ -94,10 +119,14 @@ final class InstanceNormKernel {
         for (; j < m; j++) h[out + j] = (x[base + j] - meanF) * rF;
     }
 
-    /** The 16 float partial sums of two vectors, added in double in lane order. */
-    private static double finish(FloatVector a0, FloatVector a1, float[] lanes) {
+    /** The 16 float chains of up to four vectors (the first K in use), added in double in element order. */
+    private static double finish(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] lanes) {
         a0.intoArray(lanes, 0);
-        a1.intoArray(lanes, L);
+        if (K > 1) a1.intoArray(lanes, L);
+        if (K > 2) {
+            a2.intoArray(lanes, 2 * L);
+            a3.intoArray(lanes, 3 * L);
+        }
         double s = 0;
         for (float v : lanes) s += v;
         return s;
@@ -107,22 +136,32 @@ final class InstanceNormKernel {
     private static void backwardF32(Buf gb, Buf hb, Buf rb, Buf db, int planes, int m) {
         float[] g = gb.f, h = hb.f, dx = db.f;
         Parallel.forRange(planes, Parallel.grain(planes, 3L * m, 1 << 15), (lo, hi) -> {
-            float[] lanes = new float[2 * L];
+            float[] lanes = new float[CHAINS];
             for (int p = lo; p < hi; p++) backwardPlane(g, gb.off + p * m, h, hb.off + p * m, dx, db.off + p * m, m, (float) rb.get(p), lanes);
         });
     }
 
     private static void backwardPlane(float[] g, int gBase, float[] h, int hBase, float[] dx, int dBase, int m, float rF, float[] lanes) {
-        FloatVector s0 = FloatVector.zero(V), s1 = FloatVector.zero(V), t0 = FloatVector.zero(V), t1 = FloatVector.zero(V);
+        FloatVector zero = FloatVector.zero(V), s0 = zero, s1 = zero, s2 = zero, s3 = zero, t0 = zero, t1 = zero, t2 = zero, t3 = zero;
         int i = 0;
-        for (; i + 2 * L <= m; i += 2 * L) {
-            FloatVector g0 = FloatVector.fromArray(V, g, gBase + i), g1 = FloatVector.fromArray(V, g, gBase + i + L);
+        for (; i + CHAINS <= m; i += CHAINS) {
+            FloatVector g0 = FloatVector.fromArray(V, g, gBase + i);
             s0 = s0.add(g0);
-            s1 = s1.add(g1);
             t0 = g0.fma(FloatVector.fromArray(V, h, hBase + i), t0);
-            t1 = g1.fma(FloatVector.fromArray(V, h, hBase + i + L), t1);
+            if (K > 1) {
+                FloatVector g1 = FloatVector.fromArray(V, g, gBase + i + L);
+                s1 = s1.add(g1);
+                t1 = g1.fma(FloatVector.fromArray(V, h, hBase + i + L), t1);
+            }
+            if (K > 2) {
+                FloatVector g2 = FloatVector.fromArray(V, g, gBase + i + 2 * L), g3 = FloatVector.fromArray(V, g, gBase + i + 3 * L);
+                s2 = s2.add(g2);
+                s3 = s3.add(g3);
+                t2 = g2.fma(FloatVector.fromArray(V, h, hBase + i + 2 * L), t2);
+                t3 = g3.fma(FloatVector.fromArray(V, h, hBase + i + 3 * L), t3);
+            }
         }
-        double mg = finish(s0, s1, lanes), mgh = finish(t0, t1, lanes);
+        double mg = finish(s0, s1, s2, s3, lanes), mgh = finish(t0, t1, t2, t3, lanes);
         for (; i < m; i++) {
             mg += g[gBase + i];
             mgh += (double) g[gBase + i] * h[hBase + i];

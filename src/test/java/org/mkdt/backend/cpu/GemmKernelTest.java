@@ -47,6 +47,25 @@ class GemmKernelTest {
         assertArrayEquals(c1, c3);
     }
 
+    /** A packed once (a convolution's weights) gives the bits of packing it per call, at offsets, for both layouts of A. */
+    @ParameterizedTest(name = "m={0} n={1} k={2}")
+    @CsvSource({"1,1,1", "13,40,27", "97,65,513", "128,512,1152", "200,33,1030"})
+    void packedAMatchesUnpackedBitForBit(int m, int n, int k) {
+        for (boolean ta : new boolean[] {false, true}) {
+            int lda = ta ? m : k, offA = 5, offB = 3, offC = 7;
+            float[] a = toFloat(uniform(6, offA + m * k)), b = toFloat(uniform(7, offB + k * n));
+            GemmKernel.PackedA packed = GemmKernel.pack(m, k, a, offA, lda, ta);
+            java.util.Arrays.fill(a, Float.NaN); // the packed copy must not read A again
+            float[] aAgain = toFloat(uniform(6, offA + m * k));
+            for (boolean acc : new boolean[] {false, true}) {
+                float[] c1 = toFloat(uniform(8, offC + m * n)), c2 = c1.clone();
+                GemmKernel.sgemmSerial(m, n, k, aAgain, offA, lda, ta, b, offB, n, false, c1, offC, n, acc);
+                GemmKernel.sgemmSerial(packed, n, b, offB, n, false, c2, offC, n, acc);
+                assertArrayEquals(c1, c2, "ta=" + ta + " acc=" + acc);
+            }
+        }
+    }
+
     static float[] toFloat(double[] v) {
         float[] f = new float[v.length];
         for (int i = 0; i < v.length; i++) f[i] = (float) v[i];
