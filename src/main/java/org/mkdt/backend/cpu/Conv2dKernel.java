@@ -13,8 +13,8 @@ import org.mkdt.tensor.Tensor;
  * weight gradient dY . cols^T (or its transpose). Groups run in parallel; the weight gradient
  * keeps one partial sum per fixed group of 32 images and adds them in order, so results do not
  * depend on the thread count. The student's 3x3 / stride 1 / padding 1 case has its own
- * row-copying im2col, and with 16 or more input channels its forward (and so its data gradient,
- * run as a transposed forward) goes by Winograd instead ({@link WinogradKernel}). float64:
+ * row-copying im2col, and with 16 or more input channels all three products go by Winograd
+ * instead ({@link WinogradKernel}; the data gradient as a transposed forward). float64:
  * direct loops, the reference the float32 path is tested against.
  */
 final class Conv2dKernel {
@@ -37,6 +37,11 @@ final class Conv2dKernel {
      * the im2col path for every shape (the A/B and benchmark baseline).
      */
     static final boolean WINOGRAD = !"false".equals(System.getProperty("mkdt.cpu.winograd"));
+    /** Whether a float32 convolution of these shapes runs by Winograd. */
+    private static boolean winograd(Dims d) {
+        return WINOGRAD && d.same3x3() && d.ci >= WINOGRAD_MIN_CHANNELS && WinogradKernel.applies(d.h, d.w);
+    }
+
     /** Images per weight-gradient partial sum: fixed, so the sum order is thread-count independent. */
     private static final int WGRAD_IMAGES = 32;
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
@@ -239,7 +244,7 @@ final class Conv2dKernel {
 
     /** The float32 forward: per group of images, im2col, one GEMM W . cols, then bias and the NCHW scatter. */
     private static void forwardF32(float[] xs, int xo, float[] ws, int wo, float[] bs, int bo, Dims d, float[] ys, int yo) {
-        if (WINOGRAD && d.same3x3() && d.ci >= WINOGRAD_MIN_CHANNELS && WinogradKernel.applies(d.h, d.w)) {
+        if (winograd(d)) {
             WinogradKernel.forward(xs, xo, ws, wo, bs, bo, d.n, d.ci, d.h, d.w, d.co, ys, yo);
             return;
         }
@@ -329,7 +334,9 @@ final class Conv2dKernel {
 
     static void weightGrad(Tensor x, Tensor dy, ConvGeometry geo, Tensor dw) {
         Dims d = Dims.of(x, dw, geo);
-        if (x.dtype() == DType.F32) {
+        if (x.dtype() == DType.F32 && winograd(d)) {
+            WinogradKernel.weightGrad(floats(x), x.offset(), floats(dy), dy.offset(), d.n, d.ci, d.h, d.w, d.co, WGRAD_IMAGES, floats(dw), dw.offset());
+        } else if (x.dtype() == DType.F32) {
             float[] xs = floats(x), dys = floats(dy), dws = floats(dw);
             int xo = x.offset(), dyo = dy.offset(), dwo = dw.offset();
             int ohw = d.ohw(), kk = d.kk(), co = d.co, wsize = co * kk, g = d.group();

@@ -70,6 +70,88 @@ final class WinogradKernel {
     }
 
     /**
+     * dw (co, ci, 3, 3) = the weight gradient of {@link #forward} for input x (n, ci, h, w) and
+     * output gradient dy (n, co, h, w). In the transformed domain the forward is
+     * M[xi] = U[xi] V[xi], so dU[xi] = dM[xi] V[xi]^T with dM = A dY A^T per tile (16 GEMMs
+     * again), and dw = G^T dU G. The sum over images keeps one partial dU per fixed chunk of
+     * {@code chunkImages} images, added in chunk order: the bits do not depend on the thread count.
+     */
+    static void weightGrad(float[] xs, int xo, float[] dys, int dyo, int n, int ci, int h, int w, int co, int chunkImages, float[] dws, int dwo) {
+        int th = h / 2, tw = w / 2, tiles = th * tw, plane = co * ci;
+        int g = Math.max(1, Math.min(Math.min(n, chunkImages), GROUP_TILES / tiles));
+        int chunks = (n + chunkImages - 1) / chunkImages;
+        float[] partial = new float[chunks * XI * plane];
+        Parallel.forRange(chunks, 1, (lo, hi) -> {
+            for (int ch = lo; ch < hi; ch++) {
+                int end = Math.min(n, (ch + 1) * chunkImages);
+                boolean first = true;
+                for (int img0 = ch * chunkImages; img0 < end; img0 += g) {
+                    int gn = Math.min(g, end - img0), cols = gn * tiles;
+                    int vStride = ci * cols + SKEW, mStride = co * cols + SKEW;
+                    float[] v = scratch(0, XI * vStride), m = scratch(1, XI * mStride), pad = scratch(2, (h + 2) * (w + 2));
+                    for (int i = 0; i < gn; i++) {
+                        for (int c = 0; c < ci; c++) transformInput(xs, xo + ((img0 + i) * ci + c) * h * w, h, w, pad, v, c * cols + i * tiles, vStride);
+                        for (int o = 0; o < co; o++) transformOutputGrad(dys, dyo + ((img0 + i) * co + o) * h * w, h, w, m, o * cols + i * tiles, mStride);
+                    }
+                    for (int xi = 0; xi < XI; xi++) {
+                        GemmKernel.sgemmSerial(co, ci, cols, m, xi * mStride, cols, false, v, xi * vStride, cols, true,
+                                partial, (ch * XI + xi) * plane, ci, !first);
+                    }
+                    first = false;
+                }
+            }
+        });
+        float[] du = new float[16];
+        for (int o = 0; o < co; o++) {
+            for (int c = 0; c < ci; c++) {
+                for (int xi = 0; xi < XI; xi++) {
+                    float sum = 0f;
+                    for (int ch = 0; ch < chunks; ch++) sum += partial[(ch * XI + xi) * plane + o * ci + c];
+                    du[xi] = sum;
+                }
+                transformWeightGrad(du, dws, dwo + (o * ci + c) * 9);
+            }
+        }
+    }
+
+    /**
+     * dM = A dY A^T for every 2x2 tile dY of one output-gradient plane, tile t written at
+     * m[off + xi * stride + t]; A's columns are A^T's rows (1, 1, 1, 0) and (0, 1, -1, -1).
+     */
+    static void transformOutputGrad(float[] dy, int yo, int h, int w, float[] m, int off, int stride) {
+        int th = h / 2, tw = w / 2;
+        for (int ty = 0; ty < th; ty++) {
+            for (int tx = 0; tx < tw; tx++) {
+                int at = yo + 2 * ty * w + 2 * tx;
+                float a = dy[at], b = dy[at + 1], c = dy[at + w], d = dy[at + w + 1];
+                // P = A dY: rows (a, b), (a + c, b + d), (a - c, b - d), (-c, -d); then P A^T row by row
+                float p1 = a + c, q1 = b + d, p2 = a - c, q2 = b - d;
+                int t = off + ty * tw + tx;
+                store(m, t, stride, 0, a, a + b, a - b, -b);
+                store(m, t, stride, 4, p1, p1 + q1, p1 - q1, -q1);
+                store(m, t, stride, 8, p2, p2 + q2, p2 - q2, -q2);
+                store(m, t, stride, 12, -c, -c - d, d - c, d);
+            }
+        }
+    }
+
+    /** dw (3x3, at dw[at ..]) = G^T dU G for one (o, c) pair, dU in du[0 .. 16) row-major. */
+    static void transformWeightGrad(float[] du, float[] dw, int at) {
+        for (int s = 0; s < 4; s++) { // Q = G^T dU, column s, kept in du's rows 0-2
+            float u0 = du[s], u1 = du[4 + s], u2 = du[8 + s], u3 = du[12 + s];
+            du[s] = u0 + 0.5f * (u1 + u2);
+            du[4 + s] = 0.5f * (u1 - u2);
+            du[8 + s] = 0.5f * (u1 + u2) + u3;
+        }
+        for (int r = 0; r < 3; r++) { // dw = Q G
+            float a0 = du[4 * r], a1 = du[4 * r + 1], a2 = du[4 * r + 2], a3 = du[4 * r + 3];
+            dw[at + 3 * r] = a0 + 0.5f * (a1 + a2);
+            dw[at + 3 * r + 1] = 0.5f * (a1 - a2);
+            dw[at + 3 * r + 2] = 0.5f * (a1 + a2) + a3;
+        }
+    }
+
+    /**
      * U[xi] = (G g G^T)[xi] for every (o, c), packed as 16 (co, ci) GEMM operands. G's rows are
      * (1, 0, 0), (1/2, 1/2, 1/2), (1/2, -1/2, 1/2), (0, 0, 1).
      */
