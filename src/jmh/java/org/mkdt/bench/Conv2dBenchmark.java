@@ -25,41 +25,31 @@ public class Conv2dBenchmark {
     String layer;
 
     private final CpuBackend cpu = CpuBackend.INSTANCE;
-    private Tensor x, w, bias, y, dy, dx, dw;
-    private double gflop;
+    private ConvCase c;
 
     @Setup
     public void setup() {
-        int ci = Integer.parseInt(layer.split("x")[0]), hw = Integer.parseInt(layer.split("x")[1]);
-        int n = 256, co = 128;
-        x = CudaBench.random(cpu, 1, n, ci, hw, hw);
-        w = CudaBench.random(cpu, 2, co, ci, 3, 3);
-        bias = CudaBench.random(cpu, 3, co);
-        dy = CudaBench.random(cpu, 4, n, co, hw, hw);
-        y = CudaBench.zeros(cpu, n, co, hw, hw);
-        dx = CudaBench.zeros(cpu, n, ci, hw, hw);
-        dw = CudaBench.zeros(cpu, co, ci, 3, 3);
-        gflop = 2.0 * n * co * ci * 9 * hw * hw / 1e9;
+        c = new ConvCase(cpu, layer);
     }
 
     @Benchmark
     public Tensor forward(Rate rate) {
-        cpu.conv2d(x, w, bias, ConvGeometry.SAME_3X3, y);
-        rate.gflop += gflop;
-        return y;
+        cpu.conv2d(c.x, c.w, c.bias, ConvGeometry.SAME_3X3, c.y);
+        rate.gflop += c.gflop;
+        return c.y;
     }
 
     @Benchmark
     public Tensor dataGrad(Rate rate) {
-        cpu.conv2dDataGrad(dy, w, ConvGeometry.SAME_3X3, dx);
-        rate.gflop += gflop;
-        return dx;
+        cpu.conv2dDataGrad(c.dy, c.w, ConvGeometry.SAME_3X3, c.dx);
+        rate.gflop += c.gflop;
+        return c.dx;
     }
 
     @Benchmark
     public Tensor weightGrad(Rate rate) {
-        cpu.conv2dWeightGrad(x, dy, ConvGeometry.SAME_3X3, dw);
-        rate.gflop += gflop;
-        return dw;
+        cpu.conv2dWeightGrad(c.x, c.dy, ConvGeometry.SAME_3X3, c.dw);
+        rate.gflop += c.gflop;
+        return c.dw;
     }
 }

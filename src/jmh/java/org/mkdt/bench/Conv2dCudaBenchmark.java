@@ -22,45 +22,35 @@ public class Conv2dCudaBenchmark {
     String layer;
 
     private CudaBackend cuda;
-    private Tensor x, w, bias, y, dy, dx, dw;
-    private double gflop;
+    private ConvCase c;
 
     @Setup
     public void setup() {
         cuda = CudaBench.backend();
-        int ci = Integer.parseInt(layer.split("x")[0]), hw = Integer.parseInt(layer.split("x")[1]);
-        int n = 256, co = 128;
-        x = CudaBench.random(cuda, 1, n, ci, hw, hw);
-        w = CudaBench.random(cuda, 2, co, ci, 3, 3);
-        bias = CudaBench.random(cuda, 3, co);
-        dy = CudaBench.random(cuda, 4, n, co, hw, hw);
-        y = CudaBench.zeros(cuda, n, co, hw, hw);
-        dx = CudaBench.zeros(cuda, n, ci, hw, hw);
-        dw = CudaBench.zeros(cuda, co, ci, 3, 3);
-        gflop = 2.0 * n * co * ci * 9 * hw * hw / 1e9;
+        c = new ConvCase(cuda, layer);
     }
 
     @Benchmark
     public Tensor forward(Rate rate) {
-        cuda.conv2d(x, w, bias, ConvGeometry.SAME_3X3, y);
+        cuda.conv2d(c.x, c.w, c.bias, ConvGeometry.SAME_3X3, c.y);
         cuda.synchronize();
-        rate.gflop += gflop;
-        return y;
+        rate.gflop += c.gflop;
+        return c.y;
     }
 
     @Benchmark
     public Tensor dataGrad(Rate rate) {
-        cuda.conv2dDataGrad(dy, w, ConvGeometry.SAME_3X3, dx);
+        cuda.conv2dDataGrad(c.dy, c.w, ConvGeometry.SAME_3X3, c.dx);
         cuda.synchronize();
-        rate.gflop += gflop;
-        return dx;
+        rate.gflop += c.gflop;
+        return c.dx;
     }
 
     @Benchmark
     public Tensor weightGrad(Rate rate) {
-        cuda.conv2dWeightGrad(x, dy, ConvGeometry.SAME_3X3, dw);
+        cuda.conv2dWeightGrad(c.x, c.dy, ConvGeometry.SAME_3X3, c.dw);
         cuda.synchronize();
-        rate.gflop += gflop;
-        return dw;
+        rate.gflop += c.gflop;
+        return c.dw;
     }
 }
