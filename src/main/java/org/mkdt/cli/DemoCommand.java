@@ -12,7 +12,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * The README's first command: the whole pipeline with the demo preset on Fashion-MNIST (Debian's
  * dataset-fashion-mnist), sized for 15 minutes on a 2-core machine, CPU (measured: 9 min 19 s on an AVX-512 machine, 2026-12-02, docs/results.md).
  */
-@Command(name = "demo", description = "MKDT end to end on Fashion-MNIST with the demo preset (sized for 15 minutes on 2 CPU cores; 17 measured): "
+@Command(name = "demo", description = "MKDT end to end on Fashion-MNIST with the demo preset (sized for 15 minutes on 2 CPU cores; 9 measured): "
         + "all four stages, the evaluation, and the results table. Same options as pipeline; --preset defaults to demo.")
 public final class DemoCommand implements Callable<Integer> {
     /**

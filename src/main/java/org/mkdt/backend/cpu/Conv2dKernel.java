@@ -79,8 +79,11 @@ final class Conv2dKernel {
         }
     }
 
-    /** Thread-local scratch buffer {@code which} of at least {@code size} floats. */
-    private static float[] scratch(int which, int size) {
+    /**
+     * Thread-local scratch buffer {@code which} (0-2) of at least {@code size} floats; shared
+     * with {@link WinogradKernel}, which never runs while an im2col path holds one.
+     */
+    static float[] scratch(int which, int size) {
         float[][] s = SCRATCH.get();
         if (s[which].length < size) s[which] = new float[size];
         return s[which];

@@ -42,8 +42,8 @@ final class InstanceNormKernel {
      * was 20% of a step on AVX-512). Sums run in {@link #CHAINS} float chains whatever the
      * width (16 / L vectors side by side), so the bits are the same on AVX2 and AVX-512.
      */
-    private static final VectorSpecies<Float> V = FloatVector.SPECIES_PREFERRED.length() <= 16 && 16 % FloatVector.SPECIES_PREFERRED.length() == 0
-            ? FloatVector.SPECIES_PREFERRED : FloatVector.SPECIES_128;
+    private static final VectorSpecies<Float> V = FloatVector.SPECIES_PREFERRED.length() >= 4 && FloatVector.SPECIES_PREFERRED.length() <= 16
+            ? FloatVector.SPECIES_PREFERRED : FloatVector.SPECIES_128; // the code below holds 1, 2 or 4 vectors per chunk
     private static final int L = V.length();
     /** Partial sums per reduction, element i in chain i mod 16. */
     private static final int CHAINS = 16;

@@ -25,19 +25,12 @@ final class WinogradKernel {
      * L1 set and evict each other (the input transform was 17% of a student step).
      */
     private static final int SKEW = 16;
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
 
     private WinogradKernel() {}
 
     /** Whether the transform applies: even planes (whole 2x2 tiles). */
     static boolean applies(int h, int w) {
         return h % 2 == 0 && w % 2 == 0 && h > 0 && w > 0;
-    }
-
-    private static float[] scratch(int which, int size) {
-        float[][] s = SCRATCH.get();
-        if (s[which].length < size) s[which] = new float[size];
-        return s[which];
     }
 
     /**
@@ -52,7 +45,7 @@ final class WinogradKernel {
             for (int grp = lo; grp < hi; grp++) {
                 int img0 = grp * g, gn = Math.min(g, n - img0), cols = gn * tiles;
                 int vStride = ci * cols + SKEW, mStride = co * cols + SKEW;
-                float[] v = scratch(0, XI * vStride), m = scratch(1, XI * mStride), pad = scratch(2, (h + 2) * (w + 2));
+                float[] v = Conv2dKernel.scratch(0, XI * vStride), m = Conv2dKernel.scratch(1, XI * mStride), pad = Conv2dKernel.scratch(2, (h + 2) * (w + 2));
                 for (int i = 0; i < gn; i++) {
                     for (int c = 0; c < ci; c++) transformInput(xs, xo + ((img0 + i) * ci + c) * h * w, h, w, pad, v, c * cols + i * tiles, vStride);
                 }
@@ -88,7 +81,7 @@ final class WinogradKernel {
                 for (int img0 = ch * chunkImages; img0 < end; img0 += g) {
                     int gn = Math.min(g, end - img0), cols = gn * tiles;
                     int vStride = ci * cols + SKEW, mStride = co * cols + SKEW;
-                    float[] v = scratch(0, XI * vStride), m = scratch(1, XI * mStride), pad = scratch(2, (h + 2) * (w + 2));
+                    float[] v = Conv2dKernel.scratch(0, XI * vStride), m = Conv2dKernel.scratch(1, XI * mStride), pad = Conv2dKernel.scratch(2, (h + 2) * (w + 2));
                     for (int i = 0; i < gn; i++) {
                         for (int c = 0; c < ci; c++) transformInput(xs, xo + ((img0 + i) * ci + c) * h * w, h, w, pad, v, c * cols + i * tiles, vStride);
                         for (int o = 0; o < co; o++) transformOutputGrad(dys, dyo + ((img0 + i) * co + o) * h * w, h, w, m, o * cols + i * tiles, mStride);
@@ -101,17 +94,19 @@ final class WinogradKernel {
                 }
             }
         });
-        float[] du = new float[16];
-        for (int o = 0; o < co; o++) {
-            for (int c = 0; c < ci; c++) {
-                for (int xi = 0; xi < XI; xi++) {
-                    float sum = 0f;
-                    for (int ch = 0; ch < chunks; ch++) sum += partial[(ch * XI + xi) * plane + o * ci + c];
-                    du[xi] = sum;
+        Parallel.forRange(co, Parallel.grain(co, (long) chunks * XI * ci, 1 << 14), (lo, hi) -> {
+            float[] du = new float[XI];
+            for (int o = lo; o < hi; o++) {
+                for (int c = 0; c < ci; c++) {
+                    for (int xi = 0; xi < XI; xi++) {
+                        float sum = 0f;
+                        for (int ch = 0; ch < chunks; ch++) sum += partial[(ch * XI + xi) * plane + o * ci + c];
+                        du[xi] = sum;
+                    }
+                    transformWeightGrad(du, dws, dwo + (o * ci + c) * 9);
                 }
-                transformWeightGrad(du, dws, dwo + (o * ci + c) * 9);
             }
-        }
+        });
     }
 
     /**
