@@ -21,11 +21,13 @@ final class ElementwiseKernel {
         Buf xb = Buf.of(x), ob = Buf.of(out);
         int len = plan.rowLength(), sx = plan.rowStride(0);
         boolean f32 = x.dtype() == DType.F32;
-        Parallel.forRange(plan.rows(), Parallel.grain(plan.rows(), len, MIN_WORK), (lo, hi) -> {
-            for (int row = lo; row < hi; row++) {
-                int ix = plan.rowStart(0, row), io = row * len;
-                if (f32) unaryF32(op, xb.f, xb.off + ix, sx, ob.f, ob.off + io, len);
-                else for (int j = 0; j < len; j++) ob.set(io + j, apply(op, xb.get(ix + j * sx)));
+        int pieces = pieces(len), items = plan.rows() * pieces;
+        Parallel.forRange(items, Parallel.grain(items, (long) len / pieces, MIN_WORK), (lo, hi) -> {
+            for (int item = lo; item < hi; item++) {
+                int row = item / pieces, j0 = piece(len, pieces, item % pieces), n = piece(len, pieces, item % pieces + 1) - j0;
+                int ix = plan.rowStart(0, row) + j0 * sx, io = row * len + j0;
+                if (f32) unaryF32(op, xb.f, xb.off + ix, sx, ob.f, ob.off + io, n);
+                else for (int j = 0; j < n; j++) ob.set(io + j, apply(op, xb.get(ix + j * sx)));
             }
         });
     }
@@ -57,16 +59,35 @@ final class ElementwiseKernel {
         Buf ab = Buf.of(a), bb = Buf.of(b), ob = Buf.of(out);
         int len = plan.rowLength(), sa = plan.rowStride(0), sb = plan.rowStride(1);
         boolean f32 = a.dtype() == DType.F32;
-        Parallel.forRange(plan.rows(), Parallel.grain(plan.rows(), len, MIN_WORK), (lo, hi) -> {
-            for (int row = lo; row < hi; row++) {
-                int ia = plan.rowStart(0, row), ib = plan.rowStart(1, row), io = row * len;
+        int pieces = pieces(len), items = plan.rows() * pieces;
+        Parallel.forRange(items, Parallel.grain(items, (long) len / pieces, MIN_WORK), (lo, hi) -> {
+            for (int item = lo; item < hi; item++) {
+                int row = item / pieces, j0 = piece(len, pieces, item % pieces), n = piece(len, pieces, item % pieces + 1) - j0;
+                int ia = plan.rowStart(0, row) + j0 * sa, ib = plan.rowStart(1, row) + j0 * sb, io = row * len + j0;
                 if (f32) {
-                    binaryF32(op, ab.f, ab.off + ia, sa, bb.f, bb.off + ib, sb, ob.f, ob.off + io, len);
+                    binaryF32(op, ab.f, ab.off + ia, sa, bb.f, bb.off + ib, sb, ob.f, ob.off + io, n);
                 } else {
-                    for (int j = 0; j < len; j++) ob.set(io + j, apply(op, ab.get(ia + j * sa), bb.get(ib + j * sb)));
+                    for (int j = 0; j < n; j++) ob.set(io + j, apply(op, ab.get(ia + j * sa), bb.get(ib + j * sb)));
                 }
             }
         });
+    }
+
+    /**
+     * Rows longer than {@link #PIECE} elements are cut into that many pieces of about equal
+     * length, so that a same-shape op, which Broadcast merges into one long row, still runs on
+     * every thread (it ran on one). Element-wise work has no order to keep: any split gives the
+     * same bits.
+     */
+    private static final int PIECE = 1 << 14;
+
+    private static int pieces(int len) {
+        return Math.max(1, (len + PIECE - 1) / PIECE);
+    }
+
+    /** Start of piece k of a row of len elements cut into the given number of pieces. */
+    private static int piece(int len, int pieces, int k) {
+        return (int) ((long) len * k / pieces);
     }
 
     static double apply(BinaryOp op, double a, double b) {
@@ -93,20 +114,35 @@ final class ElementwiseKernel {
         }
     }
 
+    // Each op's loop comes in the three forms a row takes (both contiguous, b or a broadcast)
+    // besides the general strided one: C2 vectorises a loop only when its strides are the
+    // constant 1 or 0, and these ops were 15% of a meta-gradient iteration as strided loops.
+
     private static void addF32(float[] a, int ia, int sa, float[] b, int ib, int sb, float[] o, int io, int n) {
-        for (int j = 0; j < n; j++) o[io + j] = a[ia + j * sa] + b[ib + j * sb];
+        if (sa == 1 && sb == 1) for (int j = 0; j < n; j++) o[io + j] = a[ia + j] + b[ib + j];
+        else if (sa == 1 && sb == 0) { float bv = b[ib]; for (int j = 0; j < n; j++) o[io + j] = a[ia + j] + bv; }
+        else if (sa == 0 && sb == 1) { float av = a[ia]; for (int j = 0; j < n; j++) o[io + j] = av + b[ib + j]; }
+        else for (int j = 0; j < n; j++) o[io + j] = a[ia + j * sa] + b[ib + j * sb];
     }
 
     private static void subF32(float[] a, int ia, int sa, float[] b, int ib, int sb, float[] o, int io, int n) {
-        for (int j = 0; j < n; j++) o[io + j] = a[ia + j * sa] - b[ib + j * sb];
+        if (sa == 1 && sb == 1) for (int j = 0; j < n; j++) o[io + j] = a[ia + j] - b[ib + j];
+        else if (sa == 1 && sb == 0) { float bv = b[ib]; for (int j = 0; j < n; j++) o[io + j] = a[ia + j] - bv; }
+        else if (sa == 0 && sb == 1) { float av = a[ia]; for (int j = 0; j < n; j++) o[io + j] = av - b[ib + j]; }
+        else for (int j = 0; j < n; j++) o[io + j] = a[ia + j * sa] - b[ib + j * sb];
     }
 
     private static void mulF32(float[] a, int ia, int sa, float[] b, int ib, int sb, float[] o, int io, int n) {
-        for (int j = 0; j < n; j++) o[io + j] = a[ia + j * sa] * b[ib + j * sb];
+        if (sa == 1 && sb == 1) for (int j = 0; j < n; j++) o[io + j] = a[ia + j] * b[ib + j];
+        else if (sa == 1 && sb == 0) { float bv = b[ib]; for (int j = 0; j < n; j++) o[io + j] = a[ia + j] * bv; }
+        else if (sa == 0 && sb == 1) { float av = a[ia]; for (int j = 0; j < n; j++) o[io + j] = av * b[ib + j]; }
+        else for (int j = 0; j < n; j++) o[io + j] = a[ia + j * sa] * b[ib + j * sb];
     }
 
     private static void divF32(float[] a, int ia, int sa, float[] b, int ib, int sb, float[] o, int io, int n) {
-        for (int j = 0; j < n; j++) o[io + j] = a[ia + j * sa] / b[ib + j * sb];
+        if (sa == 1 && sb == 1) for (int j = 0; j < n; j++) o[io + j] = a[ia + j] / b[ib + j];
+        else if (sa == 1 && sb == 0) { float bv = b[ib]; for (int j = 0; j < n; j++) o[io + j] = a[ia + j] / bv; }
+        else for (int j = 0; j < n; j++) o[io + j] = a[ia + j * sa] / b[ib + j * sb];
     }
 
     /**

@@ -1,10 +1,15 @@
 package org.mkdt.backend.cpu;
 
+import static org.mkdt.backend.cpu.FloatChains.CHAINS;
+import static org.mkdt.backend.cpu.FloatChains.K;
+import static org.mkdt.backend.cpu.FloatChains.L;
+import static org.mkdt.backend.cpu.FloatChains.V;
+import static org.mkdt.backend.cpu.FloatChains.finish;
+
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 import org.mkdt.tensor.Tensor;
 
-/** Fused instance norm over each (n, c) plane, planes split across threads; float64 in double throughout, float32 on vectors (below). */
+/** Fused instance norm over each (n, c) plane, planes split across threads; float64 in double throughout, float32 on {@link FloatChains} vectors, its sums in 16 float chains. */
 final class InstanceNormKernel {
     private InstanceNormKernel() {}
 
@@ -34,21 +39,6 @@ final class InstanceNormKernel {
             }
         });
     }
-
-    /**
-     * The machine's preferred vectors: the GEMM's species. A second species in one JVM would
-     * make the Vector API's shared call sites polymorphic, and C2 then boxes every vector (this
-     * kernel, on 256-bit vectors beside a 512-bit GEMM, allocated 8 GB per 15 student steps and
-     * was 20% of a step on AVX-512). Sums run in {@link #CHAINS} float chains whatever the
-     * width (16 / L vectors side by side), so the bits are the same on AVX2 and AVX-512.
-     */
-    private static final VectorSpecies<Float> V = FloatVector.SPECIES_PREFERRED.length() >= 4 && FloatVector.SPECIES_PREFERRED.length() <= 16
-            ? FloatVector.SPECIES_PREFERRED : FloatVector.SPECIES_128; // the code below holds 1, 2 or 4 vectors per chunk
-    private static final int L = V.length();
-    /** Partial sums per reduction, element i in chain i mod 16. */
-    private static final int CHAINS = 16;
-    /** Vectors per chunk of {@link #CHAINS} elements: 1 (AVX-512), 2 (AVX2) or 4 (128-bit). */
-    private static final int K = CHAINS / L;
 
     /**
      * The float32 forward. The mean is summed as deviations from the plane's first value (so a
@@ -117,19 +107,6 @@ final class InstanceNormKernel {
         int j = 0;
         for (; j + L <= m; j += L) FloatVector.fromArray(V, x, base + j).sub(mv).mul(rv).intoArray(h, out + j);
         for (; j < m; j++) h[out + j] = (x[base + j] - meanF) * rF;
-    }
-
-    /** The 16 float chains of up to four vectors (the first K in use), added in double in element order. */
-    private static double finish(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] lanes) {
-        a0.intoArray(lanes, 0);
-        if (K > 1) a1.intoArray(lanes, L);
-        if (K > 2) {
-            a2.intoArray(lanes, 2 * L);
-            a3.intoArray(lanes, 3 * L);
-        }
-        double s = 0;
-        for (float v : lanes) s += v;
-        return s;
     }
 
     /** The float32 backward: dx = r (g - mean(g) - xhat mean(g xhat)), the means summed as in the forward. */
@@ -210,6 +187,10 @@ final class InstanceNormKernel {
         int planes = g.shape().dim(0) * g.shape().dim(1);
         int m = g.numel() / Math.max(1, planes);
         Buf ub = Buf.of(u), gb = Buf.of(g), hb = Buf.of(xhat), rb = Buf.of(rstd), ob = Buf.of(out);
+        if (ub.f != null && gb.f != null && hb.f != null && ob.f != null) {
+            secondOrderF32(ub, gb, hb, rb, ob, planes, m);
+            return;
+        }
         Parallel.forRange(planes, Parallel.grain(planes, 4L * m, 1 << 15), (lo, hi) -> {
             for (int p = lo; p < hi; p++) {
                 int base = p * m;
@@ -232,6 +213,36 @@ final class InstanceNormKernel {
                 for (int i = 0; i < m; i++) {
                     double v = k * hb.get(base + i) - b * (gb.get(base + i) - mg) - a * (ub.get(base + i) - mu);
                     ob.set(base + i, r2 * v);
+                }
+            }
+        });
+    }
+
+    /** {@link #secondOrder} on float arrays: the same double arithmetic in the same order, without Buf's per-element dtype branch. */
+    private static void secondOrderF32(Buf ub, Buf gb, Buf hb, Buf rb, Buf ob, int planes, int m) {
+        float[] uf = ub.f, gf = gb.f, hf = hb.f, of = ob.f;
+        Parallel.forRange(planes, Parallel.grain(planes, 4L * m, 1 << 15), (lo, hi) -> {
+            for (int p = lo; p < hi; p++) {
+                int ui = ub.off + p * m, gi = gb.off + p * m, hi0 = hb.off + p * m, oi = ob.off + p * m;
+                double mu = 0, mg = 0, muh = 0, mgh = 0, mug = 0;
+                for (int i = 0; i < m; i++) {
+                    double uv = uf[ui + i], gv = gf[gi + i], hv = hf[hi0 + i];
+                    mu += uv;
+                    mg += gv;
+                    muh += uv * hv;
+                    mgh += gv * hv;
+                    mug += uv * gv;
+                }
+                mu /= m;
+                mg /= m;
+                muh /= m;
+                mgh /= m;
+                mug /= m;
+                double a = mgh, b = muh, c = mug - mu * mg, r = rb.get(p), r2 = r * r;
+                double k = 3 * a * b - c;
+                for (int i = 0; i < m; i++) {
+                    double v = k * hf[hi0 + i] - b * (gf[gi + i] - mg) - a * (uf[ui + i] - mu);
+                    of[oi + i] = (float) (r2 * v);
                 }
             }
         });

@@ -46,6 +46,7 @@ final class ReduceKernel {
         int units = innerKept ? outNumel / inner : outNumel;
         int redCount = x.numel() / outNumel;
         int perUnitWork = innerKept ? redCount * inner : redCount;
+        float[] sumF32 = kind == Kind.SUM ? xb.f : null;
         Parallel.forRange(units, Parallel.grain(units, perUnitWork, 1 << 15), (lo, hi) -> {
             double[] rowAcc = innerKept ? new double[inner] : null;
             int[] ctr = new int[r];
@@ -65,7 +66,11 @@ final class ReduceKernel {
                 int off = 0;
                 while (true) {
                     int p = base + off;
-                    if (innerKept) {
+                    if (sumF32 != null) { // the common case without the dtype and kind branches per element
+                        int q = xb.off + p;
+                        if (innerKept) for (int j = 0; j < inner; j++) rowAcc[j] += sumF32[q + j];
+                        else for (int j = 0; j < inner; j++) s += sumF32[q + j];
+                    } else if (innerKept) {
                         for (int j = 0; j < inner; j++) {
                             double v = xb.get(p + j);
                             rowAcc[j] = kind == Kind.SUM ? rowAcc[j] + v : Math.max(rowAcc[j], v);

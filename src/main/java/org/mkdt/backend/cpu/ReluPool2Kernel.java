@@ -1,5 +1,13 @@
 package org.mkdt.backend.cpu;
 
+import static org.mkdt.backend.cpu.FloatChains.CHAINS;
+import static org.mkdt.backend.cpu.FloatChains.K;
+import static org.mkdt.backend.cpu.FloatChains.L;
+import static org.mkdt.backend.cpu.FloatChains.V;
+import static org.mkdt.backend.cpu.FloatChains.finish;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import org.mkdt.tensor.Tensor;
 
 /**
@@ -67,30 +75,27 @@ final class ReluPool2Kernel {
     }
 
     // ---- float32: the same arithmetic on the arrays directly (the generic path above reads
-    // through Buf, whose per-element dtype branch and widening cost 3x here). Java's float
-    // operations round each product and sum separately (no FMA contraction), as required.
+    // through Buf, whose per-element dtype branch and widening cost 3x here). Each plane's
+    // element-wise part (affine, mask) runs on FloatChains vectors: their lane-wise mul and add
+    // round each product and sum separately (no FMA contraction), exactly as the scalar ops
+    // and the separate mul and add kernels do, so the vectors change no bit.
 
     private static void forwardF32(Tensor u, Tensor x, Tensor scale, Tensor shift, Tensor out) {
         int planes = x.shape().dim(0) * x.shape().dim(1), h = x.shape().dim(2), w = x.shape().dim(3);
-        int ho = h / 2, wo = w / 2;
+        int ho = h / 2, wo = w / 2, m = h * w;
         Buf xb = Buf.of(x), ob = Buf.of(out), ub = u == null ? null : Buf.of(u);
         Buf sb = scale == null ? null : Buf.of(scale), tb = shift == null ? null : Buf.of(shift);
         float[] xf = xb.f, of = ob.f;
-        Parallel.forRange(planes, Parallel.grain(planes, 2L * h * w, 1 << 15), (lo, hi) -> {
-            float[] v = new float[2 * w]; // the masked values of one row pair
+        Parallel.forRange(planes, Parallel.grain(planes, 2L * m, 1 << 15), (lo, hi) -> {
+            float[] v = new float[m]; // the masked values of one plane, in L1
             for (int p = lo; p < hi; p++) {
-                int xi = xb.off + p * h * w, yi = ob.off + p * ho * wo;
+                int xi = xb.off + p * m, yi = ob.off + p * ho * wo;
+                float sc = sb == null ? 1f : sb.f[sb.off + p], sh = tb == null ? 0f : tb.f[tb.off + p];
+                maskPlane(xf, xi, sb != null, sc, sh, ub == null ? null : ub.f, ub == null ? 0 : ub.off + p * m, v, 0, m);
                 for (int r = 0; r < ho; r++) {
-                    int at = xi + 2 * r * w;
-                    if (sb == null) relu(xf, at, v, 2 * w);
-                    else affineRelu(xf, at, sb.f[sb.off + p], tb.f[tb.off + p], v, 2 * w);
-                    if (ub != null) { // v = u where z > 0 (v holds z's ReLU: positive exactly there)
-                        int ui = ub.off + p * h * w + 2 * r * w;
-                        for (int j = 0; j < 2 * w; j++) v[j] = select(v[j], ub.f[ui + j]);
-                    }
-                    int o = yi + r * wo;
-                    for (int c = 0; c < wo; c++) {
-                        double sum = (((double) v[2 * c] + v[2 * c + 1]) + v[w + 2 * c]) + v[w + 2 * c + 1];
+                    int top = 2 * r * w, o = yi + r * wo;
+                    for (int c = 0; c < wo; c++) { // AvgPool2Kernel's sum: four floats left to right in double
+                        double sum = (((double) v[top + 2 * c] + v[top + 2 * c + 1]) + v[top + w + 2 * c]) + v[top + w + 2 * c + 1];
                         of[o + c] = (float) (0.25 * sum);
                     }
                 }
@@ -98,19 +103,23 @@ final class ReluPool2Kernel {
         });
     }
 
-    /** v = relu(x[at ..]) over n elements, +0 where masked. */
-    private static void relu(float[] x, int at, float[] v, int n) {
-        for (int j = 0; j < n; j++) {
-            float z = x[at + j];
-            v[j] = select(z, z);
+    /**
+     * v[vo + j] = value where z > 0, else +0, for z = x[at + j] (times sc plus sh when affine) and
+     * value = z, or u[ui + j] when u is given. NaN is not > 0, so it is masked, as in the scalar
+     * {@link #select}.
+     */
+    private static void maskPlane(float[] x, int at, boolean affine, float sc, float sh, float[] u, int ui, float[] v, int vo, int n) {
+        FloatVector scv = FloatVector.broadcast(V, sc), shv = FloatVector.broadcast(V, sh), zero = FloatVector.zero(V);
+        int j = 0;
+        for (; j + L <= n; j += L) {
+            FloatVector z = FloatVector.fromArray(V, x, at + j);
+            if (affine) z = z.mul(scv).add(shv);
+            FloatVector value = u == null ? z : FloatVector.fromArray(V, u, ui + j);
+            zero.blend(value, z.compare(VectorOperators.GT, zero)).intoArray(v, vo + j);
         }
-    }
-
-    /** v = relu(x * sc + sh): the product and the sum rounded separately, as the unfused ops do. */
-    private static void affineRelu(float[] x, int at, float sc, float sh, float[] v, int n) {
-        for (int j = 0; j < n; j++) {
-            float z = x[at + j] * sc + sh;
-            v[j] = select(z, z);
+        for (; j < n; j++) {
+            float z = affine ? x[at + j] * sc + sh : x[at + j];
+            v[vo + j] = select(z, u == null ? z : u[ui + j]);
         }
     }
 
@@ -126,33 +135,36 @@ final class ReluPool2Kernel {
         return Float.intBitsToFloat(Float.floatToRawIntBits(value) & keep);
     }
 
+    /**
+     * g[0 .. h*w) = avgPool2Grad(dy) of one plane: dy / 4 (one rounding, as the double product
+     * rounded to float) spread over each 2x2 window.
+     */
+    private static void spread(float[] dy, int yi, int h, int w, float[] g) {
+        int ho = h / 2, wo = w / 2;
+        for (int r = 0; r < ho; r++) {
+            int top = 2 * r * w;
+            for (int c = 0; c < wo; c++) {
+                float q = 0.25f * dy[yi + r * wo + c];
+                g[top + 2 * c] = q;
+                g[top + 2 * c + 1] = q;
+            }
+            System.arraycopy(g, top, g, top + w, w);
+        }
+    }
+
     private static void backwardF32(Tensor dy, Tensor x, Tensor scale, Tensor shift, Tensor dx) {
         int planes = dx.shape().dim(0) * dx.shape().dim(1), h = dx.shape().dim(2), w = dx.shape().dim(3);
-        int ho = h / 2, wo = w / 2;
+        int m = h * w;
         Buf xb = Buf.of(x), dyb = Buf.of(dy), dxb = Buf.of(dx);
         Buf sb = scale == null ? null : Buf.of(scale), tb = shift == null ? null : Buf.of(shift);
         float[] xf = xb.f, dyf = dyb.f, dxf = dxb.f;
-        Parallel.forRange(planes, Parallel.grain(planes, 2L * h * w, 1 << 15), (lo, hi) -> {
-            float[] g = new float[w]; // one row of dy / 4, each value twice (the window's two columns)
+        Parallel.forRange(planes, Parallel.grain(planes, 2L * m, 1 << 15), (lo, hi) -> {
+            float[] g = new float[m];
             for (int p = lo; p < hi; p++) {
                 float sc = sb == null ? 1f : sb.f[sb.off + p], sh = tb == null ? 0f : tb.f[tb.off + p];
-                boolean affine = sb != null;
-                int xi = xb.off + p * h * w, oi = dxb.off + p * h * w, yi = dyb.off + p * ho * wo;
-                for (int r = 0; r < ho; r++) {
-                    for (int c = 0; c < wo; c++) {
-                        float q = 0.25f * dyf[yi + r * wo + c]; // one rounding, as the double product rounded to float
-                        g[2 * c] = q;
-                        g[2 * c + 1] = q;
-                    }
-                    for (int half = 0; half < 2; half++) {
-                        int row = (2 * r + half) * w;
-                        if (affine) {
-                            for (int j = 0; j < w; j++) dxf[oi + row + j] = select(xf[xi + row + j] * sc + sh, g[j]);
-                        } else {
-                            for (int j = 0; j < w; j++) dxf[oi + row + j] = select(xf[xi + row + j], g[j]);
-                        }
-                    }
-                }
+                spread(dyf, dyb.off + p * (m / 4), h, w, g);
+                // dx = g where z > 0: maskPlane with g as the value, written straight into dx
+                maskPlane(xf, xb.off + p * m, sb != null, sc, sh, g, 0, dxf, dxb.off + p * m, m);
             }
         });
     }
@@ -160,8 +172,9 @@ final class ReluPool2Kernel {
     /**
      * The whole first-order backward of the affine form in one pass over x: with
      * r = [z > 0] * avgPool2Grad(dy), dx = r * scale (rounded like the mul op), and per plane
-     * dscale = sum of r * x (each product rounded like the mul op) and dshift = sum of r, both
-     * summed in double. Unfused that is r written, read three times, r * x written and read, and
+     * dscale = sum of r * x (each product rounded like the mul op) and dshift = sum of r, summed
+     * in double (float64) or in FloatChains' 16 float chains finished in double (float32, on
+     * vectors, after one scalar pass that spreads dy / 4 over the plane). Unfused that is r written, read three times, r * x written and read, and
      * two reductions.
      */
     static void backwardAffine(Tensor dy, Tensor x, Tensor scale, Tensor shift, Tensor dx, Tensor dscale, Tensor dshift) {
@@ -170,34 +183,15 @@ final class ReluPool2Kernel {
         Buf xb = Buf.of(x), dyb = Buf.of(dy), dxb = Buf.of(dx), sb = Buf.of(scale), tb = Buf.of(shift), dsb = Buf.of(dscale), dtb = Buf.of(dshift);
         if (xb.f != null && dyb.f != null && dxb.f != null && sb.f != null && tb.f != null) {
             float[] xf = xb.f, dyf = dyb.f, dxf = dxb.f;
-            Parallel.forRange(planes, Parallel.grain(planes, 2L * h * w, 1 << 15), (lo, hi) -> {
-                float[] g = new float[w];
+            int m = h * w;
+            Parallel.forRange(planes, Parallel.grain(planes, 2L * m, 1 << 15), (lo, hi) -> {
+                float[] g = new float[m], lanes = new float[CHAINS];
+                double[] sums = new double[2];
                 for (int p = lo; p < hi; p++) {
-                    float sc = sb.f[sb.off + p], sh = tb.f[tb.off + p];
-                    int xi = xb.off + p * h * w, oi = dxb.off + p * h * w, yi = dyb.off + p * ho * wo;
-                    double r0 = 0, r1 = 0, rx0 = 0, rx1 = 0;
-                    for (int r = 0; r < ho; r++) {
-                        for (int c = 0; c < wo; c++) {
-                            float q = 0.25f * dyf[yi + r * wo + c];
-                            g[2 * c] = q;
-                            g[2 * c + 1] = q;
-                        }
-                        for (int half = 0; half < 2; half++) {
-                            int row = (2 * r + half) * w;
-                            for (int j = 0; j + 1 < w; j += 2) {
-                                float xa = xf[xi + row + j], xc = xf[xi + row + j + 1];
-                                float ra = select(xa * sc + sh, g[j]), rc = select(xc * sc + sh, g[j + 1]);
-                                dxf[oi + row + j] = ra * sc;
-                                dxf[oi + row + j + 1] = rc * sc;
-                                r0 += ra;
-                                r1 += rc;
-                                rx0 += ra * xa;
-                                rx1 += rc * xc;
-                            }
-                        }
-                    }
-                    dsb.set(p, rx0 + rx1);
-                    dtb.set(p, r0 + r1);
+                    spread(dyf, dyb.off + p * ho * wo, h, w, g);
+                    backwardAffinePlane(xf, xb.off + p * m, g, sb.f[sb.off + p], tb.f[tb.off + p], dxf, dxb.off + p * m, m, lanes, sums);
+                    dsb.set(p, sums[0]);
+                    dtb.set(p, sums[1]);
                 }
             });
             return;
@@ -223,6 +217,52 @@ final class ReluPool2Kernel {
                 dtb.set(p, sumR);
             }
         });
+    }
+
+    /**
+     * One plane of the fused affine backward: r = g where z = x * sc + sh > 0, dx = r * sc, and
+     * sums[0] = sum of r * x (each product rounded like the mul op), sums[1] = sum of r, in the
+     * 16 float chains of {@link FloatChains} (a plane of 32 x 32 puts 64 terms in each), the last
+     * m mod 16 terms added in double.
+     */
+    private static void backwardAffinePlane(float[] x, int xi, float[] g, float sc, float sh, float[] dx, int oi, int m, float[] lanes, double[] sums) {
+        FloatVector scv = FloatVector.broadcast(V, sc), shv = FloatVector.broadcast(V, sh), zero = FloatVector.zero(V);
+        FloatVector r0 = zero, r1 = zero, r2 = zero, r3 = zero, q0 = zero, q1 = zero, q2 = zero, q3 = zero;
+        int j = 0;
+        for (; j + CHAINS <= m; j += CHAINS) {
+            FloatVector x0 = FloatVector.fromArray(V, x, xi + j);
+            FloatVector a0 = zero.blend(FloatVector.fromArray(V, g, j), x0.mul(scv).add(shv).compare(VectorOperators.GT, zero));
+            a0.mul(scv).intoArray(dx, oi + j);
+            r0 = r0.add(a0);
+            q0 = q0.add(a0.mul(x0));
+            if (K > 1) {
+                FloatVector x1 = FloatVector.fromArray(V, x, xi + j + L);
+                FloatVector a1 = zero.blend(FloatVector.fromArray(V, g, j + L), x1.mul(scv).add(shv).compare(VectorOperators.GT, zero));
+                a1.mul(scv).intoArray(dx, oi + j + L);
+                r1 = r1.add(a1);
+                q1 = q1.add(a1.mul(x1));
+            }
+            if (K > 2) {
+                FloatVector x2 = FloatVector.fromArray(V, x, xi + j + 2 * L), x3 = FloatVector.fromArray(V, x, xi + j + 3 * L);
+                FloatVector a2 = zero.blend(FloatVector.fromArray(V, g, j + 2 * L), x2.mul(scv).add(shv).compare(VectorOperators.GT, zero));
+                FloatVector a3 = zero.blend(FloatVector.fromArray(V, g, j + 3 * L), x3.mul(scv).add(shv).compare(VectorOperators.GT, zero));
+                a2.mul(scv).intoArray(dx, oi + j + 2 * L);
+                a3.mul(scv).intoArray(dx, oi + j + 3 * L);
+                r2 = r2.add(a2);
+                r3 = r3.add(a3);
+                q2 = q2.add(a2.mul(x2));
+                q3 = q3.add(a3.mul(x3));
+            }
+        }
+        double sumRX = finish(q0, q1, q2, q3, lanes), sumR = finish(r0, r1, r2, r3, lanes);
+        for (; j < m; j++) {
+            float xa = x[xi + j], ra = select(xa * sc + sh, g[j]);
+            dx[oi + j] = ra * sc;
+            sumR += ra;
+            sumRX += ra * xa;
+        }
+        sums[0] = sumRX;
+        sums[1] = sumR;
     }
 
     private static double masked(Buf u, Affine z, int i, int plane) {
