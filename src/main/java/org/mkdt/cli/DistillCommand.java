@@ -9,6 +9,7 @@ import org.mkdt.nn.ConvNet;
 import org.mkdt.run.Progress;
 import org.mkdt.run.RunDir;
 import org.mkdt.stages.DistillRun;
+import org.mkdt.stages.MatchPanel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -43,12 +44,19 @@ public final class DistillCommand implements Callable<Integer> {
                     + "with the activation memory of C images instead of the minibatch (default: ${DEFAULT-VALUE}, the whole minibatch).")
     int chunk;
 
+    @Option(names = "--panel", paramLabel = "K", defaultValue = "6",
+            description = "When the run is done, the matching loss of the initial and the distilled set on K fixed segments (every expert and "
+                    + "start epoch in turn): whether distillation lowered its own objective, and how much of that the learned lr did; 0: skip "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int panel;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         if (stopAfter != null && stopAfter < 1) throw new IllegalArgumentException("--stop-after must be at least 1, got " + stopAfter);
         if (segments < 1 || segments > 1024) throw new IllegalArgumentException("--segments must be in 1..1024, got " + segments);
         if (chunk < 0 || chunk > 65536) throw new IllegalArgumentException("--chunk must be in 0..65536, got " + chunk);
+        if (panel < 0 || panel > 1024) throw new IllegalArgumentException("--panel must be in 0..1024, got " + panel);
         RunConfig c = options.load();
         Devices.Selection device = RunOptions.backend(c);
         RunDir run = RunDir.of(options.runsDir, c);
@@ -69,6 +77,12 @@ public final class DistillCommand implements Callable<Integer> {
                 o.finished() ? "done: " + run.distilledFile() : "stopped after iteration " + o.state().iteration + " (--resume continues)");
         out.printf("distill: since the initial set, the images moved by %s and the targets by %s (rms of the change / rms of the initial values)%n",
                 movement(init.images().toFloats(), o.state().images.toFloatArray()), movement(init.targets().toFloats(), o.state().targets.toFloatArray()));
+        if (o.finished() && panel > 0) {
+            MatchPanel.Result p = stage.panel(panel);
+            out.printf("distill: matching loss on %d fixed segments: initial set %.4f; distilled images and targets at the initial lr %.4g: %.4f (%+.1f%%); "
+                            + "with the learned lr %.4g: %.4f (%+.1f%%)%n", p.segments(), p.initial(), p.alphaInit(), p.imagesOnly(),
+                    MatchPanel.Result.change(p.initial(), p.imagesOnly()), p.alpha(), p.distilled(), MatchPanel.Result.change(p.initial(), p.distilled()));
+        }
         return 0;
     }
 

@@ -109,7 +109,12 @@ public final class Distill {
      * start epoch without storing it.
      */
     public static Draw draw(Settings s, int index, int experts) {
-        UniformRandomProvider rng = RandomSource.XO_RO_SHI_RO_128_PP.create(Seeds.of(s.seed(), index, TAG));
+        return draw(s, index, experts, TAG);
+    }
+
+    /** The same draws from the stream that {@code tag} names (a panel's minibatch orders use their own). */
+    static Draw draw(Settings s, int index, int experts, long tag) {
+        UniformRandomProvider rng = RandomSource.XO_RO_SHI_RO_128_PP.create(Seeds.of(s.seed(), index, tag));
         int segments = s.segments();
         int[] expert = new int[segments], start = new int[segments];
         long[] seeds = new long[segments];

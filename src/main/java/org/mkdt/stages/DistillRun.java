@@ -179,6 +179,27 @@ public final class DistillRun {
     }
 
     /**
+     * The matching loss of the initial and the current set on a fixed panel of {@code segments}
+     * segments ({@link MatchPanel}), logged to metrics.jsonl as "distill_panel".
+     */
+    public MatchPanel.Result panel(int segments) throws IOException {
+        Backend b = state.images.backend();
+        String src = run.initFile().toString();
+        MatchPanel.Result r = MatchPanel.of(net, experts, settings, segments, init.images().toTensor(b, DType.F32, src),
+                init.targets().toTensor(b, DType.F32, src), d.alphaInit(), state);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("iteration", state.iteration);
+        m.put("segments", segments);
+        m.put("initial", r.initial());
+        m.put("images_only", r.imagesOnly());
+        m.put("distilled", r.distilled());
+        m.put("alpha_init", r.alphaInit());
+        m.put("alpha", r.alpha());
+        run.metric("distill_panel", m);
+        return r;
+    }
+
+    /**
      * The checkpoint, the distilled set and both pictures, each written atomically. The distilled
      * set says which iteration it holds and whether the run has finished; eval takes an
      * unfinished one only when told.

@@ -57,6 +57,8 @@ class DistillEvalCommandTest {
         CliRun d = run(args("distill", dir.resolve("a"), data, reps));
         StagesCommandTest.ok(d);
         assertTrue(d.out().contains("4 iterations") && d.out().contains("done: "), d.out());
+        assertTrue(d.out().contains("distill: matching loss on 6 fixed segments: initial set ") && d.out().contains("with the learned lr "), d.out());
+        assertTrue(Files.readString(straight.resolve("metrics.jsonl")).contains("\"distill_panel\""), "no distill_panel metric");
         for (String f : List.of("distilled.safetensors", "distill/checkpoint.safetensors", "distill/images.png", "distill/loss.png")) {
             assertTrue(Files.size(straight.resolve(f)) > 0, f);
         }
@@ -160,6 +162,8 @@ class DistillEvalCommandTest {
         assertTrue(noInit.err().strip().endsWith("no initial set; run 'mkdt init' first"), noInit.err());
         CliRun noResume = run(args("distill", dir.resolve("d"), data, reps, "--resume"));
         assertEquals(1, noResume.code());
+        CliRun badPanel = run(args("distill", dir.resolve("d"), data, reps, "--panel", "-1"));
+        assertEquals("mkdt: error: --panel must be in 0..1024, got -1", badPanel.err().strip());
         CliRun badSeeds = run(args("eval", dir.resolve("d"), data, reps, "--seeds", "0"));
         assertEquals("mkdt: error: --seeds must be in 1..100, got 0", badSeeds.err().strip());
         Path run = prepare(dir.resolve("e"), data, reps);

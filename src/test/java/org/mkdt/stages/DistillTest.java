@@ -66,6 +66,24 @@ class DistillTest {
     }
 
     @Test
+    void thePanelSeesTheObjectiveFallWhereSingleIterationsAreNoisy() {
+        Distill.Snapshots ex = experts(random(3, 40, 3, 8, 8), random(4, 40, 4));
+        Distill.State start = fresh(), st = fresh();
+        Distill.Settings s = settings(100, 1e-4);
+        for (int i = 0; i < 6; i++) Distill.iterate(NET, st, ex, s);
+        // 2 experts x 2 start epochs: a panel of 4 covers every pair once.
+        MatchPanel.Result r = MatchPanel.of(NET, ex, s, 4, start.images, start.targets, start.alpha, st);
+        assertEquals(MatchPanel.loss(NET, ex, s, 4, start.images, start.targets, start.alpha), r.initial(), 0.0, "the panel is not deterministic");
+        assertTrue(r.distilled() < r.initial(), "the objective did not fall on the panel: " + r);
+        assertTrue(r.imagesOnly() != r.distilled() && r.alpha() == st.alpha && r.alphaInit() == 0.05, r.toString());
+        // Segment 1 is expert 1 from epoch 0: its own loss differs from segment 0's, so the panel averages distinct segments.
+        double one = MatchPanel.loss(NET, ex, s, 1, start.images, start.targets, start.alpha);
+        double two = MatchPanel.loss(NET, ex, s, 2, start.images, start.targets, start.alpha);
+        assertTrue(two != one, "segments 0 and 1 gave the same loss " + one);
+        assertThrows(IllegalArgumentException.class, () -> MatchPanel.loss(NET, ex, s, 0, start.images, start.targets, start.alpha));
+    }
+
+    @Test
     void resumingFromACheckpointEqualsAnUninterruptedRunBitForBit() throws Exception {
         Distill.Snapshots ex = experts(random(3, 40, 3, 8, 8), random(4, 40, 4));
         Distill.State straight = fresh();
