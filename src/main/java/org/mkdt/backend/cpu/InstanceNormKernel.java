@@ -194,26 +194,17 @@ final class InstanceNormKernel {
         Parallel.forRange(planes, Parallel.grain(planes, 4L * m, 1 << 15), (lo, hi) -> {
             for (int p = lo; p < hi; p++) {
                 int base = p * m;
-                double mu = 0, mg = 0, muh = 0, mgh = 0, mug = 0;
+                double su = 0, sg = 0, suh = 0, sgh = 0, sug = 0;
                 for (int i = 0; i < m; i++) {
                     double uv = ub.get(base + i), gv = gb.get(base + i), hv = hb.get(base + i);
-                    mu += uv;
-                    mg += gv;
-                    muh += uv * hv;
-                    mgh += gv * hv;
-                    mug += uv * gv;
+                    su += uv;
+                    sg += gv;
+                    suh += uv * hv;
+                    sgh += gv * hv;
+                    sug += uv * gv;
                 }
-                mu /= m;
-                mg /= m;
-                muh /= m;
-                mgh /= m;
-                mug /= m;
-                double a = mgh, b = muh, c = mug - mu * mg, r = rb.get(p), r2 = r * r;
-                double k = 3 * a * b - c;
-                for (int i = 0; i < m; i++) {
-                    double v = k * hb.get(base + i) - b * (gb.get(base + i) - mg) - a * (ub.get(base + i) - mu);
-                    ob.set(base + i, r2 * v);
-                }
+                SecondOrder so = new SecondOrder(su, sg, suh, sgh, sug, m, rb.get(p));
+                for (int i = 0; i < m; i++) ob.set(base + i, so.at(ub.get(base + i), gb.get(base + i), hb.get(base + i)));
             }
         });
     }
@@ -224,27 +215,33 @@ final class InstanceNormKernel {
         Parallel.forRange(planes, Parallel.grain(planes, 4L * m, 1 << 15), (lo, hi) -> {
             for (int p = lo; p < hi; p++) {
                 int ui = ub.off + p * m, gi = gb.off + p * m, hi0 = hb.off + p * m, oi = ob.off + p * m;
-                double mu = 0, mg = 0, muh = 0, mgh = 0, mug = 0;
+                double su = 0, sg = 0, suh = 0, sgh = 0, sug = 0;
                 for (int i = 0; i < m; i++) {
                     double uv = uf[ui + i], gv = gf[gi + i], hv = hf[hi0 + i];
-                    mu += uv;
-                    mg += gv;
-                    muh += uv * hv;
-                    mgh += gv * hv;
-                    mug += uv * gv;
+                    su += uv;
+                    sg += gv;
+                    suh += uv * hv;
+                    sgh += gv * hv;
+                    sug += uv * gv;
                 }
-                mu /= m;
-                mg /= m;
-                muh /= m;
-                mgh /= m;
-                mug /= m;
-                double a = mgh, b = muh, c = mug - mu * mg, r = rb.get(p), r2 = r * r;
-                double k = 3 * a * b - c;
-                for (int i = 0; i < m; i++) {
-                    double v = k * hf[hi0 + i] - b * (gf[gi + i] - mg) - a * (uf[ui + i] - mu);
-                    of[oi + i] = (float) (r2 * v);
-                }
+                SecondOrder so = new SecondOrder(su, sg, suh, sgh, sug, m, rb.get(p));
+                for (int i = 0; i < m; i++) of[oi + i] = (float) so.at(uf[ui + i], gf[gi + i], hf[hi0 + i]);
             }
         });
+    }
+
+    /**
+     * One plane's second-order term from the sums over it of u, g, u xhat, g xhat and u g:
+     * out = rstd^2 (k xhat - b (g - mean g) - a (u - mean u)) with a = mean(g xhat),
+     * b = mean(u xhat), k = 3 a b - (mean(u g) - mean u mean g).
+     */
+    private record SecondOrder(double mu, double mg, double a, double b, double k, double r2) {
+        SecondOrder(double su, double sg, double suh, double sgh, double sug, int m, double r) {
+            this(su / m, sg / m, sgh / m, suh / m, 3 * (sgh / m) * (suh / m) - (sug / m - (su / m) * (sg / m)), r * r);
+        }
+
+        double at(double u, double g, double xhat) {
+            return r2 * (k * xhat - b * (g - mg) - a * (u - mu));
+        }
     }
 }
