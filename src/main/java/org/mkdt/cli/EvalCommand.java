@@ -80,8 +80,13 @@ public final class EvalCommand implements Callable<Integer> {
             + "search to a small gradient) or reference (as the MKDT reference: torch.optim.LBFGS defaults, no line search, 100 steps, which can diverge).")
     String probe = "converged";
 
-    @Option(names = "--rows", split = ",", paramLabel = "ROW", description = "Which rows to measure (default: all): teacher (the teacher and a random-init "
-            + "encoder), distilled, initial, random, none, full. E.g. --rows teacher,none,random,full checks G1-G3 before any distillation.")
+    /** The rows --rows knows, in table order; the last two are not in the default set (they separate images from lr). */
+    static final List<String> KNOWN_ROWS = List.of("teacher", "distilled", "distilled-subset-lr", "initial", "initial-learned-lr", "random", "none", "full");
+
+    @Option(names = "--rows", split = ",", paramLabel = "ROW", description = "Which rows to measure (default: teacher,distilled,initial,random,none,full): "
+            + "teacher (the teacher and a random-init encoder), distilled, initial, random, none, full; and distilled-subset-lr (the distilled images and "
+            + "targets pre-trained at the subsets' lr 0.1) and initial-learned-lr (the initial subset at the learned lr), which with distilled and "
+            + "initial separate what the images gained from what the learned lr gained. E.g. --rows teacher,none,random,full checks G1-G3 before any distillation.")
     List<String> rows = List.of("teacher", "distilled", "initial", "random", "none", "full");
 
     @Override
@@ -92,27 +97,27 @@ public final class EvalCommand implements Callable<Integer> {
         for (double f : labels) if (!(f > 0 && f <= 1)) throw new IllegalArgumentException("--labels: each fraction must be in (0, 1], got " + f);
         LinearProbe.Protocol protocol = LinearProbe.Protocol.parse(probe);
         for (String r : rows) {
-            if (!List.of("teacher", "distilled", "initial", "random", "none", "full").contains(r)) {
-                throw new IllegalArgumentException("--rows: unknown row '" + r + "' (known: teacher, distilled, initial, random, none, full)");
-            }
+            if (!KNOWN_ROWS.contains(r)) throw new IllegalArgumentException("--rows: unknown row '" + r + "' (known: " + String.join(", ", KNOWN_ROWS) + ")");
         }
+        // Both split rows need the distilled set (its images, or its learned lr) and the initial set.
+        boolean needDistilled = rows.contains("distilled") || rows.contains("distilled-subset-lr") || rows.contains("initial-learned-lr");
+        boolean needInit = rows.contains("initial") || rows.contains("initial-learned-lr");
         RunConfig c = options.load();
         Devices.Selection device = RunOptions.backend(c);
         RunDir run = RunDir.of(options.runsDir, c);
         out.println(device.line());
         Backend backend = device.backend();
         List<Path> needed = new ArrayList<>(List.of(run.teacherFile()));
-        if (rows.contains("distilled")) needed.add(run.distilledFile());
-        if (rows.contains("initial")) needed.add(run.initFile());
+        if (needDistilled) needed.add(run.distilledFile());
+        if (needInit) needed.add(run.initFile());
         for (Path f : needed) {
             if (!Files.exists(f)) throw new IllegalArgumentException(f + ": missing; run the earlier stages first (mkdt pipeline runs them all)");
         }
         StageData data = StageData.load(c, backend);
         int n = data.dataset().train().count();
         NdArray reps = StageData.teacher(run, c, n);
-        Artefacts.DistilledSet distilled = rows.contains("distilled") ? distilled(run, c, allowUnfinished, out) : null;
-        Artefacts.DistilledSet init = rows.contains("initial") || rows.contains("distilled") && Files.exists(run.initFile())
-                ? StageData.initialSet(run, c) : null;
+        Artefacts.DistilledSet distilled = needDistilled ? distilled(run, c, allowUnfinished, out) : null;
+        Artefacts.DistilledSet init = needInit || needDistilled && Files.exists(run.initFile()) ? StageData.initialSet(run, c) : null;
         List<Dataset> transfers = new java.util.ArrayList<>();
         for (String name : downstream) {
             if (!name.equals("fashion-mnist") && Datasets.NAMES.contains(name)) {
@@ -139,20 +144,24 @@ public final class EvalCommand implements Callable<Integer> {
             ImageSet train = data.dataset().train();
             List<Evaluate.PretrainSet> sets = new ArrayList<>();
             String dFile = run.distilledFile().toString(), iFile = run.initFile().toString();
-            if (distilled != null) {
-                sets.add(new Evaluate.PretrainSet(Evaluation.DISTILLED, distilled.images().toTensor(backend, DType.F32, dFile),
-                        distilled.targets().toTensor(backend, DType.F32, dFile), distilled.lr()));
-            }
-            if (rows.contains("initial")) {
-                sets.add(new Evaluate.PretrainSet(Evaluation.initialName(c.init().method()), init.images().toTensor(backend, DType.F32, iFile),
-                        init.targets().toTensor(backend, DType.F32, iFile), 0.1));
+            double subsetLr = Evaluation.SUBSET_LR;
+            Tensor dImages = distilled == null ? null : distilled.images().toTensor(backend, DType.F32, dFile);
+            Tensor dTargets = distilled == null ? null : distilled.targets().toTensor(backend, DType.F32, dFile);
+            Tensor iImages = init == null ? null : init.images().toTensor(backend, DType.F32, iFile);
+            Tensor iTargets = init == null ? null : init.targets().toTensor(backend, DType.F32, iFile);
+            String method = c.init().method();
+            if (rows.contains("distilled")) sets.add(new Evaluate.PretrainSet(Evaluation.DISTILLED, dImages, dTargets, distilled.lr()));
+            if (rows.contains("distilled-subset-lr")) sets.add(new Evaluate.PretrainSet(Evaluation.DISTILLED_AT_SUBSET_LR, dImages, dTargets, subsetLr));
+            if (rows.contains("initial")) sets.add(new Evaluate.PretrainSet(Evaluation.initialName(method), iImages, iTargets, subsetLr));
+            if (rows.contains("initial-learned-lr")) {
+                sets.add(new Evaluate.PretrainSet(Evaluation.initialAtLearnedLrName(method), iImages, iTargets, distilled.lr()));
             }
             if (rows.contains("random")) {
                 int[] randomIdx = InitialSubset.balanced(train.labels(), train.classes().size(), m, c.seed() + 17);
-                sets.add(new Evaluate.PretrainSet(Evaluation.RANDOM, Rows.gather(data.images(), randomIdx), Rows.gather(targets, randomIdx), 0.1));
+                sets.add(new Evaluate.PretrainSet(Evaluation.RANDOM, Rows.gather(data.images(), randomIdx), Rows.gather(targets, randomIdx), subsetLr));
             }
             if (rows.contains("none")) sets.add(Evaluate.PretrainSet.none(Evaluation.NONE));
-            if (rows.contains("full")) sets.add(new Evaluate.PretrainSet(Evaluation.FULL, data.images(), targets, 0.1));
+            if (rows.contains("full")) sets.add(new Evaluate.PretrainSet(Evaluation.FULL, data.images(), targets, subsetLr));
 
             Evaluation.Outcome outcome = Evaluation.run(net, sets, data.full(), transfers, teacher, rows.contains("teacher"), c.init().method(), labels, Evaluation.seeds(c.seed(), seeds),
                     settings, backend, line -> {
@@ -230,6 +239,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (unfinished != null) doc.put("distilled_unfinished", unfinished);
         doc.putAll(results.json());
         doc.put("checks", outcome.checks().json());
+        if (!outcome.checks().imagesOrLr().isEmpty()) doc.put("images_or_lr", outcome.checks().imagesOrLr());
         Map<String, Object> transfers = new LinkedHashMap<>();
         for (Map.Entry<String, Results> e : outcome.transfers().entrySet()) transfers.put(e.getKey(), e.getValue().json());
         if (!transfers.isEmpty()) doc.put("downstream", transfers);
@@ -254,6 +264,7 @@ public final class EvalCommand implements Callable<Integer> {
         page.heading("What this table can show");
         for (org.mkdt.report.Checks.Check check : outcome.checks().all()) page.paragraph(check.line());
         page.paragraph(outcome.checks().verdict());
+        for (String line : outcome.checks().imagesOrLr()) page.paragraph(line);
         int k = 0;
         for (Map.Entry<String, Results> e : outcome.transfers().entrySet()) {
             byte[] transferChart = e.getValue().chart("Transfer to " + e.getKey(), Evaluation.NONE);

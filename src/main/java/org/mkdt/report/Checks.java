@@ -29,9 +29,11 @@ public final class Checks {
     }
 
     /** The names of the rows the checks read. */
-    public record RowNames(String teacher, String randomTeacher, String distilled, String initial, String random, String none, String full) {}
+    public record RowNames(String teacher, String randomTeacher, String distilled, String initial, String random, String none, String full,
+                           String distilledAtSubsetLr, String initialAtLearnedLr) {}
 
     private final List<Check> checks = new ArrayList<>();
+    private final List<String> imagesOrLr = new ArrayList<>();
 
     public Checks(Results r, RowNames n) {
         double[] f = r.fractions();
@@ -62,6 +64,26 @@ public final class Checks {
                 checks.add(new Check("M2", "MKDT's held-out KD error below both subsets'", null, "no teacher encoder to measure it"));
             }
         }
+        // The distilled set differs from its start in its images and in the lr it is pre-trained at; the two extra rows
+        // make a two-by-two table, and each difference below changes one factor only.
+        Results.Row distilledAtSubsetLr = r.row(n.distilledAtSubsetLr()), initialAtLearnedLr = r.row(n.initialAtLearnedLr());
+        split("the distilled images' gain at the subsets' lr", distilledAtSubsetLr, initial, f);
+        split("the distilled images' gain at the learned lr", distilled, initialAtLearnedLr, f);
+        split("the learned lr's gain with the distilled images", distilled, distilledAtSubsetLr, f);
+        split("the learned lr's gain with the initial images", initialAtLearnedLr, initial, f);
+    }
+
+    private void split(String what, Results.Row a, Results.Row b, double[] f) {
+        if (a != null && b != null) imagesOrLr.add(what + " (" + a.name() + " minus " + b.name() + "): " + paired(a, b, f));
+    }
+
+    /**
+     * What the distilled set's images gained apart from its learned lr, and the other way round:
+     * one line per difference the table's rows allow (empty without the rows distilled-subset-lr
+     * and initial-learned-lr).
+     */
+    public List<String> imagesOrLr() {
+        return List.copyOf(imagesOrLr);
     }
 
     public List<Check> all() {
@@ -91,6 +113,10 @@ public final class Checks {
         StringBuilder sb = new StringBuilder();
         for (Check c : checks) sb.append("- ").append(c.line()).append('\n');
         sb.append('\n').append(verdict()).append('\n');
+        if (!imagesOrLr.isEmpty()) {
+            sb.append("\nImages or learned lr:\n\n");
+            for (String line : imagesOrLr) sb.append("- ").append(line).append('\n');
+        }
         return sb.toString();
     }
 

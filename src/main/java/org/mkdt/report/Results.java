@@ -81,15 +81,17 @@ public final class Results {
         return (p == Math.rint(p) ? String.valueOf((long) p) : String.valueOf(p)) + "%";
     }
 
-    /** Markdown: one row per set, "mean ± std" (percent) per label fraction, then the held-out KD error. */
+    /** Markdown: one row per set, its size and pre-training lr, "mean ± std" (percent) per label fraction, then the held-out KD error. */
     public String markdown() {
-        StringBuilder sb = new StringBuilder("| pre-training set | images | ");
+        StringBuilder sb = new StringBuilder("| pre-training set | images | lr | ");
         for (double f : fractions) sb.append(pct(f)).append(" labels | ");
-        sb.append("held-out KD error |\n|---|---|");
+        sb.append("held-out KD error |\n|---|---|---|");
         for (int i = 0; i < fractions.length; i++) sb.append("---|");
         sb.append("---|\n");
         for (Row r : rows) {
-            sb.append("| ").append(r.name()).append(" | ").append(r.images() == 0 ? "-" : String.valueOf(r.images())).append(" | ");
+            boolean pretrained = r.images() > 0 && !Double.isNaN(r.lr());
+            sb.append("| ").append(r.name()).append(" | ").append(r.images() == 0 ? "-" : String.valueOf(r.images())).append(" | ")
+                    .append(pretrained ? String.format("%.4g", r.lr()) : "-").append(" | ");
             for (int i = 0; i < fractions.length; i++) sb.append(String.format("%.2f ± %.2f | ", 100 * r.mean(i), 100 * r.std(i)));
             sb.append(r.heldOut() == null ? "-" : String.format("%.4f ± %.4f", r.heldOutMean(), sampleStd(r.heldOut()))).append(" |\n");
         }

@@ -37,7 +37,7 @@ public final class Evaluate {
      */
     public record PretrainSet(String name, Tensor images, Tensor targets, double lr) {
         public static PretrainSet none(String name) {
-            return new PretrainSet(name, null, null, 0.1);
+            return new PretrainSet(name, null, null, Evaluation.SUBSET_LR);
         }
 
         public int size() {

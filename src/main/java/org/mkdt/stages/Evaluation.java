@@ -29,7 +29,13 @@ import org.mkdt.util.Seeds;
 public final class Evaluation {
     /** Row names; {@link Checks} reads the table by them. */
     public static final String TEACHER = "teacher (its own representation)", RANDOM_TEACHER = "random-init teacher encoder",
-            DISTILLED = "MKDT (distilled)", RANDOM = "random real subset (class-balanced)", NONE = "no pre-training", FULL = "full training set (KD)";
+            DISTILLED = "MKDT (distilled)", RANDOM = "random real subset (class-balanced)", NONE = "no pre-training", FULL = "full training set (KD)",
+            DISTILLED_AT_SUBSET_LR = "MKDT images at the subsets' lr";
+    /**
+     * The protocol's pre-training lr for every set without a learned one (real subsets, the full
+     * set): the reference's 0.1, which is also distillation's starting lr ({@code alphaInit}).
+     */
+    public static final double SUBSET_LR = 0.1;
     /** How many test images the held-out KD error is measured on. */
     public static final int HELD_OUT = 2000;
 
@@ -52,8 +58,19 @@ public final class Evaluation {
         return "initial subset (" + method + ")";
     }
 
+    /**
+     * The initial subset pre-trained at the distilled set's learned lr: beside the MKDT row and
+     * {@link #DISTILLED_AT_SUBSET_LR} it completes a two-by-two table (images: initial or
+     * distilled; lr: the subsets' or the learned one) that separates what the images gained
+     * from what the learned lr gained ({@link org.mkdt.report.Checks.LrSplit}).
+     */
+    public static String initialAtLearnedLrName(String method) {
+        return initialName(method) + " at the learned lr";
+    }
+
     public static Checks.RowNames rowNames(String initMethod) {
-        return new Checks.RowNames(TEACHER, RANDOM_TEACHER, DISTILLED, initialName(initMethod), RANDOM, NONE, FULL);
+        return new Checks.RowNames(TEACHER, RANDOM_TEACHER, DISTILLED, initialName(initMethod), RANDOM, NONE, FULL,
+                DISTILLED_AT_SUBSET_LR, initialAtLearnedLrName(initMethod));
     }
 
     /**

@@ -104,6 +104,22 @@ class DistillEvalCommandTest {
         for (JsonNode set : transfer.get("sets")) assertEquals(2, set.get("labels").get("25%").get("accuracy_per_seed").size());
         assertTrue(Files.size(straight.resolve("eval/results_downstream_1.png")) > 1000);
         assertTrue(Files.readString(straight.resolve("eval/report.html")).contains("Downstream: " + grey));
+        // The two rows that separate images from lr: the distilled images at the subsets' lr, the initial images at the learned lr.
+        CliRun split = run(args("eval", dir.resolve("a"), data, reps, "--seeds", "2", "--epochs", "1", "--labels", "1",
+                "--rows", "initial-learned-lr,distilled,distilled-subset-lr,initial"));
+        StagesCommandTest.ok(split);
+        JsonNode sets = new ObjectMapper().readTree(straight.resolve("eval/results.json").toFile()).get("sets");
+        assertEquals(List.of("MKDT (distilled)", "MKDT images at the subsets' lr", "initial subset (high-loss)", "initial subset (high-loss) at the learned lr"),
+                java.util.stream.StreamSupport.stream(sets.spliterator(), false).map(x -> x.get("set").asText()).toList());
+        double learned = Artefacts.readDistilledSet(straight.resolve("distilled.safetensors")).lr();
+        assertTrue(Math.abs(learned - 0.1) > 1e-9, "the learned lr moved: " + learned);
+        assertEquals(learned, sets.get(0).get("lr").asDouble(), 0);
+        assertEquals(0.1, sets.get(1).get("lr").asDouble(), 0);
+        assertEquals(0.1, sets.get(2).get("lr").asDouble(), 0);
+        assertEquals(learned, sets.get(3).get("lr").asDouble(), 0);
+        assertTrue(split.out().contains("Images or learned lr:") && split.out().contains("the learned lr's gain with the initial images (initial subset (high-loss) at the learned lr minus initial subset (high-loss)): "),
+                split.out());
+        assertEquals(4, new ObjectMapper().readTree(straight.resolve("eval/results.json").toFile()).get("images_or_lr").size());
         CliRun named = run(args("eval", dir.resolve("a"), data, reps, "--downstream", "cifar10"));
         assertEquals(1, named.code());
         assertTrue(named.err().strip().startsWith("mkdt: error: --downstream cifar10: give the folder of your download"), named.err());

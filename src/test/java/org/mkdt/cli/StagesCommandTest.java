@@ -129,7 +129,7 @@ class StagesCommandTest {
         bad.addAll(List.of("--rows", "teacher,bogus"));
         CliRun b = CliRun.of(bad.toArray(String[]::new));
         assertEquals(1, b.code());
-        assertEquals("mkdt: error: --rows: unknown row 'bogus' (known: teacher, distilled, initial, random, none, full)", b.err().strip());
+        assertEquals("mkdt: error: --rows: unknown row 'bogus' (known: teacher, distilled, distilled-subset-lr, initial, initial-learned-lr, random, none, full)", b.err().strip());
         List<String> badProbe = args("eval", runs, data, teacherKeys);
         badProbe.addAll(List.of("--probe", "sloppy"));
         assertEquals("mkdt: error: --probe must be converged or reference, got sloppy", CliRun.of(badProbe.toArray(String[]::new)).err().strip());

@@ -9,7 +9,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ChecksTest {
-    static final Checks.RowNames NAMES = new Checks.RowNames("teacher", "random teacher", "mkdt", "initial", "random", "none", "full");
+    static final Checks.RowNames NAMES = new Checks.RowNames("teacher", "random teacher", "mkdt", "initial", "random", "none", "full",
+            "mkdt at 0.1", "initial at learned");
 
     /** A row with the same accuracy for both seeds at both fractions, and a held-out error. */
     static Results.Row row(String name, double a1, double a5, Double held) {
@@ -72,5 +73,22 @@ class ChecksTest {
         assertTrue(check(c, "G2").holds());
         assertFalse(c.preconditionsHold());
         assertTrue(c.verdict().contains("G1 was not checked"), c.verdict());
+    }
+    @Test
+    void theTwoSplitRowsSeparateWhatTheImagesGainedFromWhatTheLearnedLrGained() {
+        Results r = table(0.84, 0.86, 0.82, 0.835); // mkdt 83.5, initial 81.0
+        assertTrue(new Checks(r, NAMES).imagesOrLr().isEmpty(), "no split rows, no split lines");
+        r.add(row("mkdt at 0.1", 0.815, 0.865, null)); // the images alone: +0.5 over the initial subset
+        r.add(row("initial at learned", 0.83, 0.88, null)); // the lr alone: +2.0 on the initial images
+        Checks c = new Checks(r, NAMES);
+        assertEquals(List.of(
+                "the distilled images' gain at the subsets' lr (mkdt at 0.1 minus initial): +0.50 ± 0.00 / +0.50 ± 0.00 points (paired by seed)",
+                "the distilled images' gain at the learned lr (mkdt minus initial at learned): +0.50 ± 0.00 / +0.50 ± 0.00 points (paired by seed)",
+                "the learned lr's gain with the distilled images (mkdt minus mkdt at 0.1): +2.00 ± 0.00 / +2.00 ± 0.00 points (paired by seed)",
+                "the learned lr's gain with the initial images (initial at learned minus initial): +2.00 ± 0.00 / +2.00 ± 0.00 points (paired by seed)"),
+                c.imagesOrLr());
+        assertTrue(c.markdown().contains("Images or learned lr:\n\n- the distilled images' gain at the subsets' lr"), c.markdown());
+        // The split rows are not checks: they leave G1-G3, M1 and M2 as they were.
+        assertEquals(List.of("G1", "G2", "G3", "M1", "M2"), c.all().stream().map(Checks.Check::id).toList());
     }
 }
