@@ -106,6 +106,7 @@ public final class BenchCommand implements Callable<Integer> {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("what", "sgemm");
             m.put("engine", engine);
+            m.put("gc", org.mkdt.util.Jvm.collector());
             m.put("n", n);
             m.put("gflops_median", g.flops() / s.median() / 1e9);
             m.put("seconds_median", s.median());
@@ -115,6 +116,7 @@ public final class BenchCommand implements Callable<Integer> {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("what", "student_step");
         m.put("engine", engine);
+        m.put("gc", org.mkdt.util.Jvm.collector());
         m.put("batch", batch);
         m.put("channels", 3);
         m.put("width", width);
@@ -161,6 +163,7 @@ public final class BenchCommand implements Callable<Integer> {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("what", "metagrad_iteration");
         m.put("engine", engine);
+        m.put("gc", org.mkdt.util.Jvm.collector());
         m.put("method", impl.name());
         m.put("steps", steps);
         m.put("batch", batch);
@@ -205,6 +208,7 @@ public final class BenchCommand implements Callable<Integer> {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("what", "expert_steps");
         m.put("engine", engine(backend));
+        m.put("gc", org.mkdt.util.Jvm.collector());
         m.put("batch_students", batchStudents);
         m.put("batch", batch);
         m.put("steps", steps);

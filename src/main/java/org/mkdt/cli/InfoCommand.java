@@ -24,7 +24,7 @@ public final class InfoCommand implements Callable<Integer> {
         out.printf("os          %s %s%n", System.getProperty("os.name"), System.getProperty("os.arch"));
         out.printf("cpu backend %d threads, %d-bit vectors (GEMM micro-kernel %s)%n", Parallel.threads(), FloatVector.SPECIES_PREFERRED.vectorBitSize(),
                 FloatVector.SPECIES_PREFERRED.length() >= 16 ? "8x2" : "6x2");
-        out.printf("heap        %d MiB maximum%n", Runtime.getRuntime().maxMemory() >> 20);
+        out.printf("heap        %d MiB maximum, collector %s%n", Runtime.getRuntime().maxMemory() >> 20, org.mkdt.util.Jvm.collector());
         out.printf("jcuda       %s%n", CudaDevice.jcudaVersion());
         CudaDevice.Probe probe = CudaDevice.open();
         if (!probe.available()) {

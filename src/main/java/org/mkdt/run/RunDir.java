@@ -81,6 +81,7 @@ public final class RunDir {
         env.put("java", Runtime.version().toString());
         env.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
         env.put("cpu_threads", Parallel.threads());
+        env.put("gc", org.mkdt.util.Jvm.collector());
         env.put("device_requested", config.device());
         env.put("backend", backend);
         env.put("command", command);
