@@ -145,10 +145,12 @@ public final class EvalCommand implements Callable<Integer> {
             List<Evaluate.PretrainSet> sets = new ArrayList<>();
             String dFile = run.distilledFile().toString(), iFile = run.initFile().toString();
             double subsetLr = Evaluation.SUBSET_LR;
-            Tensor dImages = distilled == null ? null : distilled.images().toTensor(backend, DType.F32, dFile);
-            Tensor dTargets = distilled == null ? null : distilled.targets().toTensor(backend, DType.F32, dFile);
-            Tensor iImages = init == null ? null : init.images().toTensor(backend, DType.F32, iFile);
-            Tensor iTargets = init == null ? null : init.targets().toTensor(backend, DType.F32, iFile);
+            // Only the sets a requested row pre-trains on become tensors (the initial set may be loaded for the report alone).
+            boolean distilledRows = rows.contains("distilled") || rows.contains("distilled-subset-lr");
+            Tensor dImages = distilledRows ? distilled.images().toTensor(backend, DType.F32, dFile) : null;
+            Tensor dTargets = distilledRows ? distilled.targets().toTensor(backend, DType.F32, dFile) : null;
+            Tensor iImages = needInit ? init.images().toTensor(backend, DType.F32, iFile) : null;
+            Tensor iTargets = needInit ? init.targets().toTensor(backend, DType.F32, iFile) : null;
             String method = c.init().method();
             if (rows.contains("distilled")) sets.add(new Evaluate.PretrainSet(Evaluation.DISTILLED, dImages, dTargets, distilled.lr()));
             if (rows.contains("distilled-subset-lr")) sets.add(new Evaluate.PretrainSet(Evaluation.DISTILLED_AT_SUBSET_LR, dImages, dTargets, subsetLr));

@@ -62,7 +62,7 @@ public final class Evaluation {
      * The initial subset pre-trained at the distilled set's learned lr: beside the MKDT row and
      * {@link #DISTILLED_AT_SUBSET_LR} it completes a two-by-two table (images: initial or
      * distilled; lr: the subsets' or the learned one) that separates what the images gained
-     * from what the learned lr gained ({@link org.mkdt.report.Checks.LrSplit}).
+     * from what the learned lr gained ({@link Checks#imagesOrLr()}).
      */
     public static String initialAtLearnedLrName(String method) {
         return initialName(method) + " at the learned lr";
