@@ -6,6 +6,7 @@ import org.apache.commons.rng.UniformRandomProvider;
 import org.apache.commons.rng.simple.RandomSource;
 import org.mkdt.autograd.Autograd;
 import org.mkdt.backend.Backend;
+import org.mkdt.data.Augment;
 import org.mkdt.data.ImageSet;
 import org.mkdt.data.Normalization;
 import org.mkdt.io.NdArray;
@@ -186,7 +187,7 @@ public final class GradientVariance {
         List<Tensor> btGrads(Tensor theta, Tensor phi, int[] idx, UniformRandomProvider rng) {
             try (Scope s = Scope.open()) {
                 Tensor t = theta.detach().requireGrad(), p = phi.detach().requireGrad();
-                Tensor v1 = Teacher.views(images, idx, norm, rng, backend), v2 = Teacher.views(images, idx, norm, rng, backend);
+                Tensor v1 = Teacher.views(images, idx, norm, Augment.DEFAULT_CROP_MIN, rng, backend), v2 = Teacher.views(images, idx, norm, Augment.DEFAULT_CROP_MIN, rng, backend);
                 Tensor loss = Loss.barlowTwins(projector.forward(p, net.features(t, v1)), projector.forward(p, net.features(t, v2)), lambda);
                 List<Tensor> g = Autograd.grad(loss, List.of(t, p), false);
                 return List.of(s.keep(g.get(0)), s.keep(g.get(1)));

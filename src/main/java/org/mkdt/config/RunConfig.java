@@ -20,11 +20,12 @@ public record RunConfig(String name, long seed, String device, Data data, Teache
     /**
      * Stage 1: encoder "convnet" (of {@code width} channels) or "resnet18"; representation
      * "pooled" (global average of the last feature map, the paper's) or "flat" (the flattened
-     * map, ConvNet only); the lr ramps up linearly over warmupEpochs; importFile takes
-     * representations made elsewhere instead of training.
+     * map, ConvNet only); the lr ramps up linearly over warmupEpochs; cropMin is the smallest
+     * area fraction of the random resized crop (torchvision's 0.08; larger keeps more of a small
+     * image's layout); importFile takes representations made elsewhere instead of training.
      */
     public record Teacher(String encoder, int width, String representation, int epochs, int warmupEpochs, int batch, double lr, double momentum,
-                          double weightDecay, int projectorDim, double lambda, String importFile) {
+                          double weightDecay, int projectorDim, double lambda, double cropMin, String importFile) {
         public Teacher {
             Check.oneOf("teacher.encoder", encoder, "convnet", "resnet18");
             Check.positive("teacher.width", width);
@@ -40,6 +41,7 @@ public record RunConfig(String name, long seed, String device, Data data, Teache
             Check.nonNegative("teacher.weightDecay", weightDecay);
             Check.positive("teacher.projectorDim", projectorDim);
             Check.nonNegative("teacher.lambda", lambda);
+            if (!(cropMin > 0) || cropMin > 1) throw new ConfigException("teacher.cropMin", "must be in (0, 1], got " + cropMin);
         }
     }
 

@@ -4,7 +4,8 @@ import org.apache.commons.rng.UniformRandomProvider;
 
 /**
  * The SSL augmentations of the Barlow Twins teacher, on one image (C, H, W) with values in
- * [0, 1], before normalisation: random resized crop (area 8-100%, aspect 3/4-4/3, bilinear back
+ * [0, 1], before normalisation: random resized crop (area 8-100% by default, the lower bound a
+ * parameter, aspect 3/4-4/3, bilinear back
  * to H x W), horizontal flip (p 0.5), and for RGB images colour jitter (p 0.8: brightness 0.4,
  * contrast 0.4, saturation 0.2, hue 0.1, applied in a random order) and grayscale (p 0.2), the
  * torchvision recipe of the Barlow Twins paper; for grey images the part of the jitter that
@@ -13,9 +14,17 @@ import org.apache.commons.rng.UniformRandomProvider;
 public final class Augment {
     private Augment() {}
 
-    /** A fresh augmented view of img (C, H, W), values in [0, 1]. */
+    /** torchvision's lower bound on the crop's area fraction. */
+    public static final double DEFAULT_CROP_MIN = 0.08;
+
+    /** A fresh augmented view of img (C, H, W), values in [0, 1], crops of 8-100% of the area. */
     public static float[] view(float[] img, int c, int h, int w, UniformRandomProvider rng) {
-        float[] out = randomResizedCrop(img, c, h, w, rng);
+        return view(img, c, h, w, DEFAULT_CROP_MIN, rng);
+    }
+
+    /** As above, with crops of cropMin-100% of the area (cropMin in (0, 1]). */
+    public static float[] view(float[] img, int c, int h, int w, double cropMin, UniformRandomProvider rng) {
+        float[] out = randomResizedCrop(img, c, h, w, cropMin, rng);
         if (rng.nextDouble() < 0.5) flip(out, c, h, w);
         if (c == 3) {
             if (rng.nextDouble() < 0.8) colourJitter(out, h * w, 0.4, 0.4, 0.2, 0.1, rng);
@@ -46,12 +55,13 @@ public final class Augment {
         }
     }
 
-    /** torchvision's RandomResizedCrop(scale=(0.08, 1), ratio=(3/4, 4/3)) to the same size. */
-    static float[] randomResizedCrop(float[] img, int c, int h, int w, UniformRandomProvider rng) {
+    /** torchvision's RandomResizedCrop(scale=(cropMin, 1), ratio=(3/4, 4/3)) to the same size. */
+    static float[] randomResizedCrop(float[] img, int c, int h, int w, double cropMin, UniformRandomProvider rng) {
+        if (!(cropMin > 0) || cropMin > 1) throw new IllegalArgumentException("crop area fraction must be in (0, 1], got " + cropMin);
         double area = (double) h * w;
         int ch = h, cw = w, top = 0, left = 0;
         for (int attempt = 0; attempt < 10; attempt++) {
-            double target = area * (0.08 + 0.92 * rng.nextDouble());
+            double target = area * (cropMin + (1 - cropMin) * rng.nextDouble());
             double logRatio = Math.log(3.0 / 4.0) + (Math.log(4.0 / 3.0) - Math.log(3.0 / 4.0)) * rng.nextDouble();
             double ratio = Math.exp(logRatio);
             int tw = (int) Math.round(Math.sqrt(target * ratio)), th = (int) Math.round(Math.sqrt(target / ratio));

@@ -29,13 +29,17 @@ import org.mkdt.tensor.Tensor;
 public final class Teacher {
     /**
      * Training settings; lambda is the off-diagonal weight of the Barlow Twins loss; the lr rises
-     * linearly from lr / steps-of-warm-up to lr over the first warmupEpochs, then stays.
+     * linearly from lr / steps-of-warm-up to lr over the first warmupEpochs, then stays; cropMin
+     * is the smallest area fraction of the views' random resized crops.
      */
-    public record Settings(int epochs, int warmupEpochs, int batch, double lr, double momentum, double weightDecay, int projectorDim, double lambda, long seed) {
+    public record Settings(int epochs, int warmupEpochs, int batch, double lr, double momentum, double weightDecay, int projectorDim, double lambda,
+                           double cropMin, long seed) {
         public Settings {
-            if (epochs < 1 || warmupEpochs < 0 || batch < 2 || !(lr > 0) || momentum < 0 || momentum >= 1 || weightDecay < 0 || projectorDim < 1 || lambda < 0) {
+            if (epochs < 1 || warmupEpochs < 0 || batch < 2 || !(lr > 0) || momentum < 0 || momentum >= 1 || weightDecay < 0 || projectorDim < 1 || lambda < 0
+                    || !(cropMin > 0) || cropMin > 1) {
                 throw new IllegalArgumentException("teacher settings out of range: " + epochs + " epochs, batch " + batch + " (at least 2), lr " + lr
-                        + ", momentum " + momentum + ", weight decay " + weightDecay + ", projector " + projectorDim + ", lambda " + lambda);
+                        + ", momentum " + momentum + ", weight decay " + weightDecay + ", projector " + projectorDim + ", lambda " + lambda
+                        + ", crop area from " + cropMin);
             }
         }
     }
@@ -51,6 +55,15 @@ public final class Teacher {
 
     /** As above; {@code onStep} (may be null) runs after every optimiser step, for progress display. */
     public static Result train(Encoder encoder, ImageSet images, Normalization norm, Settings s, Backend backend, Consumer<String> log, Runnable onStep) {
+        return train(encoder, images, norm, s, backend, log, onStep, null);
+    }
+
+    /**
+     * As above; {@code afterEpoch} (may be null) sees the 1-based epoch and the encoder's
+     * parameters after it (read them, do not keep or change them): a probe of the teacher as it trains.
+     */
+    public static Result train(Encoder encoder, ImageSet images, Normalization norm, Settings s, Backend backend, Consumer<String> log, Runnable onStep,
+                               java.util.function.ObjIntConsumer<Tensor> afterEpoch) {
         int n = images.count();
         if (n < s.batch()) throw new IllegalArgumentException("teacher: " + n + " images cannot fill a batch of " + s.batch());
         UniformRandomProvider rng = RandomSource.XO_RO_SHI_RO_128_PP.create(org.mkdt.util.Seeds.of(s.seed(), 0x7465616368L));
@@ -69,7 +82,7 @@ public final class Teacher {
             for (int start = 0; start + s.batch() <= n; start += s.batch()) { // full batches: BT needs batch statistics
                 int[] idx = java.util.Arrays.copyOfRange(order, start, start + s.batch());
                 try (Scope step = Scope.open()) {
-                    Tensor v1 = views(images, idx, norm, rng, backend), v2 = views(images, idx, norm, rng, backend);
+                    Tensor v1 = views(images, idx, norm, s.cropMin(), rng, backend), v2 = views(images, idx, norm, s.cropMin(), rng, backend);
                     Tensor loss = Loss.barlowTwins(projector.forward(phi, encoder.features(theta, v1, true)),
                             projector.forward(phi, encoder.features(theta, v2, true)), s.lambda());
                     List<Tensor> g = Autograd.grad(loss, List.of(theta, phi), false);
@@ -86,19 +99,24 @@ public final class Teacher {
             }
             epochLoss[epoch] = sum / steps;
             if (log != null) log.accept(String.format("teacher epoch %d/%d: Barlow Twins loss %.4f", epoch + 1, s.epochs(), epochLoss[epoch]));
+            if (afterEpoch != null) {
+                try (GradMode.Guard off = GradMode.noGrad()) {
+                    afterEpoch.accept(theta.detach(), epoch + 1);
+                }
+            }
         }
         return new Result(theta.detach(), epochLoss);
     }
 
     /** Augmented, normalised views of images[idx] as one float32 tensor (B, C, H, W). */
-    public static Tensor views(ImageSet images, int[] idx, Normalization norm, UniformRandomProvider rng, Backend backend) {
+    public static Tensor views(ImageSet images, int[] idx, Normalization norm, double cropMin, UniformRandomProvider rng, Backend backend) {
         int c = images.channels(), h = images.height(), w = images.width(), size = c * h * w, plane = h * w;
         float[] out = new float[idx.length * size];
         float[] img = new float[size];
         byte[] px = images.pixels();
         for (int i = 0; i < idx.length; i++) {
             for (int j = 0; j < size; j++) img[j] = (px[idx[i] * size + j] & 0xff) / 255f;
-            float[] v = Augment.view(img, c, h, w, rng);
+            float[] v = Augment.view(img, c, h, w, cropMin, rng);
             for (int j = 0; j < size; j++) {
                 int ch = j / plane;
                 out[i * size + j] = (float) ((v[j] - norm.mean()[ch]) / norm.std()[ch]);

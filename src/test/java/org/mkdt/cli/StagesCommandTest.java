@@ -95,6 +95,24 @@ class StagesCommandTest {
         assertArrayEquals(new int[] {24, 2048}, Artefacts.readRepresentations(runs.resolve("tiny/teacher.safetensors"), 24).shape());
         assertTrue(Files.size(runs.resolve("tiny/teacher_encoder.safetensors")) > 0);
 
+        // --probe-every E probes after every E-th epoch but the last (the final probe covers it),
+        // with mild crops; a negative E or one beside --no-probe is a usage error.
+        Path probed = dir.resolve("probed");
+        CliRun p = CliRun.of(args("teacher", probed, data, "--set", "teacher.epochs=3", "--set", "teacher.batch=8", "--set", "teacher.projectorDim=16",
+                "--set", "teacher.cropMin=0.5", "--probe-every", "1").toArray(String[]::new));
+        ok(p);
+        assertTrue(p.out().contains("with the after epoch 1 encoder") && p.out().contains("with the after epoch 2 encoder")
+                && !p.out().contains("after epoch 3"), p.out());
+        assertTrue(Files.readString(probed.resolve("tiny/metrics.jsonl")).matches("(?s).*\"probe_1pct_teacher_by_epoch\":\\{\"1\":[0-9.]+,\"2\":[0-9.]+}.*"),
+                Files.readString(probed.resolve("tiny/metrics.jsonl")));
+        for (String[] bad : new String[][] {{"--probe-every", "-1"}, {"--probe-every", "2", "--no-probe"}}) {
+            CliRun refused = CliRun.of(args("teacher", probed, data, bad).toArray(String[]::new));
+            assertEquals(2, refused.code(), refused.out() + refused.err());
+            assertTrue(refused.err().startsWith("mkdt: error: --probe-every: "), refused.err());
+        }
+        CliRun crop = CliRun.of(args("teacher", probed, data, "--set", "teacher.cropMin=0").toArray(String[]::new));
+        assertTrue(crop.code() != 0 && crop.err().contains("teacher.cropMin") && crop.err().contains("(0, 1]"), crop.err());
+
         // The evaluation's preconditions before any distillation: the teacher's own rows, no
         // pre-training and the full training set, each with its held-out KD error, and G1-G3.
         String[] teacherKeys = {"--set", "teacher.epochs=1", "--set", "teacher.batch=8", "--set", "teacher.projectorDim=16"};

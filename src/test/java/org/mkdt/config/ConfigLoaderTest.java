@@ -50,7 +50,7 @@ class ConfigLoaderTest {
     void unknownKeysWrongTypesAndBadValuesAreNamed() throws Exception {
         Path f = dir.resolve("typo.json");
         Files.writeString(f, "{\"teacher\": {\"epohcs\": 3}}");
-        assertEquals("config: teacher.epohcs: unknown key (known here: encoder, width, representation, epochs, warmupEpochs, batch, lr, momentum, weightDecay, projectorDim, lambda, importFile)",
+        assertEquals("config: teacher.epohcs: unknown key (known here: encoder, width, representation, epochs, warmupEpochs, batch, lr, momentum, weightDecay, projectorDim, lambda, cropMin, importFile)",
                 error(() -> ConfigLoader.load("demo", f, List.of())));
         assertTrue(error(() -> ConfigLoader.load("demo", null, List.of("teacher.epochs=\"many\""))).startsWith("config: teacher.epochs: wrong type"));
         assertTrue(error(() -> ConfigLoader.load("demo", null, List.of("teacher.epochs=2.5"))).startsWith("config: teacher.epochs: wrong type"));

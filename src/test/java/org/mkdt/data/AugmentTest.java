@@ -3,6 +3,7 @@ package org.mkdt.data;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
@@ -59,6 +60,21 @@ class AugmentTest {
         for (float v : a) assertTrue(v >= 0 && v <= 1, "value out of [0, 1]: " + v);
         float[] one = Augment.view(image(1, 8, 8), 1, 8, 8, RandomSource.XO_RO_SHI_RO_128_PP.create(5L));
         assertEquals(64, one.length);
+    }
+
+    @Test
+    void aCropOfTheWholeAreaKeepsTheImageAndTheBoundIsChecked() {
+        // cropMin = 1 leaves only crops of the full area: on a square image every accepted
+        // aspect ratio rounds to the full square, so the crop is the identity.
+        float[] img = image(1, 8, 8);
+        var rng = RandomSource.XO_RO_SHI_RO_128_PP.create(5L);
+        for (int t = 0; t < 20; t++) assertArrayEquals(img, Augment.randomResizedCrop(img, 1, 8, 8, 1.0, rng), 1e-6f);
+        boolean smaller = false;
+        for (int t = 0; t < 20; t++) smaller |= !Arrays.equals(img, Augment.randomResizedCrop(img, 1, 8, 8, Augment.DEFAULT_CROP_MIN, rng));
+        assertTrue(smaller, "the default bound crops");
+        for (double bad : new double[] {0, -0.1, 1.5, Double.NaN}) {
+            assertThrows(IllegalArgumentException.class, () -> Augment.view(img, 1, 8, 8, bad, rng), "cropMin " + bad);
+        }
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.mkdt.backend.cpu.CpuBackend;
+import org.mkdt.data.Augment;
 import org.mkdt.data.ImageSet;
 import org.mkdt.data.Normalization;
 import org.mkdt.io.NdArray;
@@ -28,7 +29,7 @@ class TeacherTest {
     void barlowTwinsTrainingLowersItsLossAndRepresentationsAreReproducible() {
         ImageSet imgs = images();
         ConvNet encoder = new ConvNet(3, 8, 6, 2, 1);
-        Teacher.Settings s = new Teacher.Settings(6, 0, 8, 0.05, 0.9, 1e-4, 16, 0.05, 3);
+        Teacher.Settings s = new Teacher.Settings(6, 0, 8, 0.05, 0.9, 1e-4, 16, 0.05, Augment.DEFAULT_CROP_MIN, 3);
         Teacher.Result r = Teacher.train(encoder, imgs, Normalization.of(imgs), s, CpuBackend.INSTANCE, null);
         double[] l = r.epochLoss();
         assertTrue(l[l.length - 1] < l[0], "Barlow Twins loss should fall: " + java.util.Arrays.toString(l));
@@ -42,7 +43,7 @@ class TeacherTest {
     void aResNetTeacherTrainsAndGivesEvalModeRepresentations() {
         ImageSet imgs = images();
         ResNet encoder = new ResNet(3, 4, new int[] {1, 1, 1, 1});
-        Teacher.Settings s = new Teacher.Settings(2, 0, 8, 0.05, 0.9, 1e-4, 16, 0.05, 3);
+        Teacher.Settings s = new Teacher.Settings(2, 0, 8, 0.05, 0.9, 1e-4, 16, 0.05, Augment.DEFAULT_CROP_MIN, 3);
         Teacher.Result r = Teacher.train(encoder, imgs, Normalization.of(imgs), s, CpuBackend.INSTANCE, null);
         NdArray reps = Teacher.representations(encoder, r.encoderTheta(), imgs, Normalization.of(imgs), 10, CpuBackend.INSTANCE);
         assertArrayEquals(new int[] {24, 32}, reps.shape());
