@@ -44,7 +44,24 @@ final class Conv2dKernel {
 
     /** Images per weight-gradient partial sum: fixed, so the sum order is thread-count independent. */
     private static final int WGRAD_IMAGES = 32;
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
+    /**
+     * Scratch slots 0-2 belong to the bodies that run in parallel (im2col columns, GEMM output,
+     * Winograd's V, M and padded plane); slots from {@link #CALLER_FLIPPED} on belong to the
+     * thread that calls a kernel, for what it prepares before and reads after the parallel
+     * part (flipped and packed weights, weight-gradient partial sums). They used to be fresh
+     * arrays: 1-8 MB per convolution, most of the meta-gradient's allocation. A caller's slot
+     * stays its own for the whole call: {@link Parallel} blocks a caller while workers run the
+     * bodies, and runs a call made on a worker inline.
+     */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[7][0]);
+    /** The data gradient's flipped, transposed weights. */
+    static final int CALLER_FLIPPED = 3;
+    /** Packed weights: im2col's GEMM operand, or Winograd's 16 transformed ones. */
+    static final int CALLER_PACKED = 4;
+    /** Winograd's transformed weights before packing. */
+    static final int CALLER_TRANSFORMED = 5;
+    /** The weight gradient's per-chunk partial sums. */
+    static final int CALLER_PARTIAL = 6;
 
     private Conv2dKernel() {}
 
@@ -80,8 +97,9 @@ final class Conv2dKernel {
     }
 
     /**
-     * Thread-local scratch buffer {@code which} (0-2) of at least {@code size} floats; shared
-     * with {@link WinogradKernel}, which never runs while an im2col path holds one.
+     * Thread-local scratch buffer {@code which} of at least {@code size} floats, holding whatever
+     * it held last (slots: {@link #SCRATCH}); shared with {@link WinogradKernel}, which never runs
+     * while an im2col path holds one.
      */
     static float[] scratch(int which, int size) {
         float[][] s = SCRATCH.get();
@@ -252,7 +270,7 @@ final class Conv2dKernel {
             return;
         }
         int ohw = d.ohw(), kk = d.kk(), co = d.co, g = d.group(), groups = (d.n + g - 1) / g;
-        GemmKernel.PackedA packedW = GemmKernel.pack(co, kk, ws, wo, kk, false);
+        GemmKernel.PackedA packedW = GemmKernel.packInto(co, kk, ws, wo, kk, false, scratch(CALLER_PACKED, GemmKernel.packedSize(co, kk)), 0);
         Parallel.forRange(groups, 1, (lo, hi) -> {
             for (int grp = lo; grp < hi; grp++) {
                 int img0 = grp * g, gn = Math.min(g, d.n - img0), ld = gn * ohw;
@@ -278,7 +296,7 @@ final class Conv2dKernel {
             // The data gradient of a 3x3 "same" convolution is itself one: dy convolved with the
             // weights transposed (ci <-> co) and flipped. Run as the forward, it writes dx
             // directly, instead of a 9x larger column matrix that col2im then adds up.
-            float[] ws = floats(wt), flipped = new float[d.ci * d.co * 9];
+            float[] ws = floats(wt), flipped = scratch(CALLER_FLIPPED, d.ci * d.co * 9); // every element written below
             int wo = wt.offset();
             for (int o = 0; o < d.co; o++) {
                 for (int c = 0; c < d.ci; c++) {
@@ -291,7 +309,7 @@ final class Conv2dKernel {
             float[] dys = floats(dy), ws = floats(wt), dxs = floats(dx);
             int dyo = dy.offset(), wo = wt.offset(), dxo = dx.offset();
             int ohw = d.ohw(), kk = d.kk(), co = d.co, g = d.group(), groups = (d.n + g - 1) / g;
-            GemmKernel.PackedA wTransposed = GemmKernel.pack(kk, co, ws, wo, kk, true);
+            GemmKernel.PackedA wTransposed = GemmKernel.packInto(kk, co, ws, wo, kk, true, scratch(CALLER_PACKED, GemmKernel.packedSize(kk, co)), 0);
             Parallel.forRange(groups, 1, (lo, hi) -> {
                 for (int grp = lo; grp < hi; grp++) {
                     int img0 = grp * g, gn = Math.min(g, d.n - img0), ld = gn * ohw;
@@ -348,7 +366,8 @@ final class Conv2dKernel {
             // student: 1.15x), else dW = dY . cols^T (the 3-channel first layer: 1.5x).
             boolean transposed = kk >= co;
             int chunks = (d.n + WGRAD_IMAGES - 1) / WGRAD_IMAGES;
-            float[] partial = new float[chunks * wsize];
+            float[] partial = scratch(CALLER_PARTIAL, chunks * wsize);
+            java.util.Arrays.fill(partial, 0, chunks * wsize, 0f); // the GEMMs below accumulate from the start
             Parallel.forRange(chunks, 1, (lo, hi) -> {
                 for (int ch = lo; ch < hi; ch++) {
                     int end = Math.min(d.n, (ch + 1) * WGRAD_IMAGES);

@@ -110,20 +110,35 @@ public final class GemmKernel {
      * op(A) packed once into the micro-kernel's row panels, for many products with the same A:
      * a convolution's weights, shared read-only by every image group and thread (packing them
      * per group was 8% of a student step). Block (pc, ic) of the panels starts at
-     * {@code pc * mPad + ic * kc}: each K block holds all rows, padded to whole panels.
+     * {@code offset + pc * mPad + ic * kc}: each K block holds all rows, padded to whole panels.
      */
-    public record PackedA(Tile tile, int m, int k, int mPad, float[] panels) {}
+    public record PackedA(Tile tile, int m, int k, int mPad, float[] panels, int offset) {}
 
     /** Packs op(A) (m, k) for {@link #sgemmSerial(PackedA, int, float[], int, int, boolean, float[], int, int, boolean)}. */
     public static PackedA pack(int m, int k, float[] a, int offA, int lda, boolean transA) {
+        return packInto(m, k, a, offA, lda, transA, new float[packedSize(m, k)], 0);
+    }
+
+    /** Floats that {@link #packInto} writes for an (m, k) operand. */
+    public static int packedSize(int m, int k) {
+        int mr = Tile.DEFAULT.mr;
+        return (m + mr - 1) / mr * mr * Math.max(1, k);
+    }
+
+    /**
+     * As {@link #pack}, into dst[at .. at + packedSize(m, k)), every float of which it writes
+     * (padding included): a caller's reused scratch needs no clearing. The result reads dst, so
+     * dst must stay untouched while it is in use.
+     */
+    public static PackedA packInto(int m, int k, float[] a, int offA, int lda, boolean transA, float[] dst, int at) {
         Tile tile = Tile.DEFAULT;
         int mPad = (m + tile.mr - 1) / tile.mr * tile.mr;
-        float[] panels = new float[mPad * Math.max(1, k)];
+        if (dst.length - at < packedSize(m, k)) throw new IllegalArgumentException("pack: " + (dst.length - at) + " floats for " + packedSize(m, k));
         for (int pc = 0; pc < k; pc += KC) {
             int kc = Math.min(KC, k - pc);
-            packA(tile.mr, m, kc, a, offA, lda, transA, 0, pc, panels, pc * mPad);
+            packA(tile.mr, m, kc, a, offA, lda, transA, 0, pc, dst, at + pc * mPad);
         }
-        return new PackedA(tile, m, k, mPad, panels);
+        return new PackedA(tile, m, k, mPad, dst, at);
     }
 
     /** One thread: C = A op(B) (+ C) with A packed by {@link #pack}; the same bits as the unpacked call. */
@@ -155,7 +170,7 @@ public final class GemmKernel {
                     int baseA;
                     if (packed != null) {
                         panelsA = packed.panels();
-                        baseA = pc * packed.mPad() + ic * kc;
+                        baseA = packed.offset() + pc * packed.mPad() + ic * kc;
                     } else {
                         panelsA = scratch[0];
                         baseA = 0;

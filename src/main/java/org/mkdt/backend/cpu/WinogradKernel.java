@@ -73,7 +73,8 @@ final class WinogradKernel {
         int th = h / 2, tw = w / 2, tiles = th * tw, plane = co * ci;
         int g = Math.max(1, Math.min(Math.min(n, chunkImages), GROUP_TILES / tiles));
         int chunks = (n + chunkImages - 1) / chunkImages;
-        float[] partial = new float[chunks * XI * plane];
+        // Each chunk's first GEMMs overwrite their part (accumulate false), so reused scratch needs no clearing.
+        float[] partial = Conv2dKernel.scratch(Conv2dKernel.CALLER_PARTIAL, chunks * XI * plane);
         Parallel.forRange(chunks, 1, (lo, hi) -> {
             for (int ch = lo; ch < hi; ch++) {
                 int end = Math.min(n, (ch + 1) * chunkImages);
@@ -148,10 +149,12 @@ final class WinogradKernel {
 
     /**
      * U[xi] = (G g G^T)[xi] for every (o, c), packed as 16 (co, ci) GEMM operands. G's rows are
-     * (1, 0, 0), (1/2, 1/2, 1/2), (1/2, -1/2, 1/2), (0, 0, 1).
+     * (1, 0, 0), (1/2, 1/2, 1/2), (1/2, -1/2, 1/2), (0, 0, 1). Both U and the packed operands
+     * live in the calling thread's scratch (every element written), so they are valid until
+     * that thread's next convolution.
      */
     static GemmKernel.PackedA[] transformWeights(float[] ws, int wo, int co, int ci) {
-        float[] u = new float[XI * co * ci];
+        float[] u = Conv2dKernel.scratch(Conv2dKernel.CALLER_TRANSFORMED, XI * co * ci);
         int plane = co * ci;
         float[] t = new float[12];
         for (int o = 0; o < co; o++) {
@@ -174,8 +177,10 @@ final class WinogradKernel {
                 }
             }
         }
+        int size = GemmKernel.packedSize(co, ci);
+        float[] panels = Conv2dKernel.scratch(Conv2dKernel.CALLER_PACKED, XI * size);
         GemmKernel.PackedA[] packed = new GemmKernel.PackedA[XI];
-        for (int xi = 0; xi < XI; xi++) packed[xi] = GemmKernel.pack(co, ci, u, xi * plane, ci, false);
+        for (int xi = 0; xi < XI; xi++) packed[xi] = GemmKernel.packInto(co, ci, u, xi * plane, ci, false, panels, xi * size);
         return packed;
     }
 

@@ -55,13 +55,20 @@ class GemmKernelTest {
             int lda = ta ? m : k, offA = 5, offB = 3, offC = 7;
             float[] a = toFloat(uniform(6, offA + m * k)), b = toFloat(uniform(7, offB + k * n));
             GemmKernel.PackedA packed = GemmKernel.pack(m, k, a, offA, lda, ta);
+            // Packed into reused scratch at an offset: every float it reads is written (NaN poison)
+            float[] scratch = new float[11 + GemmKernel.packedSize(m, k) + 5];
+            java.util.Arrays.fill(scratch, Float.NaN);
+            GemmKernel.PackedA into = GemmKernel.packInto(m, k, a, offA, lda, ta, scratch, 11);
             java.util.Arrays.fill(a, Float.NaN); // the packed copy must not read A again
             float[] aAgain = toFloat(uniform(6, offA + m * k));
             for (boolean acc : new boolean[] {false, true}) {
                 float[] c1 = toFloat(uniform(8, offC + m * n)), c2 = c1.clone();
                 GemmKernel.sgemmSerial(m, n, k, aAgain, offA, lda, ta, b, offB, n, false, c1, offC, n, acc);
+                float[] c3 = c2.clone();
                 GemmKernel.sgemmSerial(packed, n, b, offB, n, false, c2, offC, n, acc);
                 assertArrayEquals(c1, c2, "ta=" + ta + " acc=" + acc);
+                GemmKernel.sgemmSerial(into, n, b, offB, n, false, c3, offC, n, acc);
+                assertArrayEquals(c1, c3, "packed into scratch, ta=" + ta + " acc=" + acc);
             }
         }
     }
