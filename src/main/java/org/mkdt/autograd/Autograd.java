@@ -43,6 +43,13 @@ public final class Autograd {
             }
             wanted.add(inputs.get(i));
         }
+        // As PyTorch: outputs that were not recorded at all (computed under GradMode.noGrad, or
+        // from constants only) are an error, not a silent zero gradient.
+        boolean anyRecorded = false;
+        for (Tensor out : outputs) anyRecorded |= out.requiresGrad();
+        if (!anyRecorded) {
+            throw new IllegalStateException("grad: no output requires grad (nothing was recorded: computed under GradMode.noGrad, or from constants only)");
+        }
         Map<Tensor, Boolean> leadsToInput = new IdentityHashMap<>();
         List<Tensor> order = topologicalOrder(outputs, wanted, leadsToInput);
 

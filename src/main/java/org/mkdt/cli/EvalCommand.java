@@ -80,6 +80,11 @@ public final class EvalCommand implements Callable<Integer> {
             + "search to a small gradient) or reference (as the MKDT reference: torch.optim.LBFGS defaults, no line search, 100 steps, which can diverge).")
     String probe = "converged";
 
+    @Option(names = "--probe-at", paramLabel = "features|head", description = "What of each pre-trained student the probe reads: features (default; "
+            + "its flattened conv features, the protocol's) or head (its output, the prediction of the teacher's representation: a diagnostic of "
+            + "whether knowledge distillation put the teacher's information into the student where the protocol's probe does not weight it).")
+    String probeAt = "features";
+
     /** The rows --rows knows, in table order; the last two are not in the default set (they separate images from lr). */
     static final List<String> KNOWN_ROWS = List.of("teacher", "distilled", "distilled-subset-lr", "initial", "initial-learned-lr", "random", "none", "full");
 
@@ -96,6 +101,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (epochs < 1) throw new IllegalArgumentException("--epochs must be positive, got " + epochs);
         for (double f : labels) if (!(f > 0 && f <= 1)) throw new IllegalArgumentException("--labels: each fraction must be in (0, 1], got " + f);
         LinearProbe.Protocol protocol = LinearProbe.Protocol.parse(probe);
+        Evaluate.ProbeAt at = Evaluate.ProbeAt.parse(probeAt);
         for (String r : rows) {
             if (!KNOWN_ROWS.contains(r)) throw new IllegalArgumentException("--rows: unknown row '" + r + "' (known: " + String.join(", ", KNOWN_ROWS) + ")");
         }
@@ -132,7 +138,7 @@ public final class EvalCommand implements Callable<Integer> {
         run.begin("eval", backend.name(), false);
         ConvNet net = data.student(reps.shape()[1]);
         Evaluate.Settings reference = Evaluate.Settings.reference();
-        Evaluate.Settings settings = new Evaluate.Settings(epochs, reference.batch(), reference.momentum(), reference.weightDecay(), reference.probeIterations(), protocol);
+        Evaluate.Settings settings = new Evaluate.Settings(epochs, reference.batch(), reference.momentum(), reference.weightDecay(), reference.probeIterations(), protocol, at);
 
         try (Scope scope = Scope.open()) {
             Evaluation.TeacherModel teacher = teacher(run, c, data, backend);
@@ -170,9 +176,10 @@ public final class EvalCommand implements Callable<Integer> {
                         out.println(line);
                         out.flush();
                     });
-            write(run, c, outcome, protocol, distilled, init, data);
+            write(run, c, outcome, settings, distilled, init, data);
             out.println();
             out.print(outcome.results().markdown());
+            if (at == Evaluate.ProbeAt.HEAD) out.println(probeLine(settings));
             out.println();
             out.print(outcome.checks().markdown());
             out.printf("eval: wrote %s (results.json, results.md, results.png, report.html)%n", run.evalDir());
@@ -213,6 +220,16 @@ public final class EvalCommand implements Callable<Integer> {
         return b.toString();
     }
 
+    /** "Probe: converged." and, for a diagnostic probe of the students' head, a sentence saying what it reads. */
+    static String probeLine(Evaluate.Settings s) {
+        String line = "Probe: " + s.probe().label() + ".";
+        if (s.probeAt() == Evaluate.ProbeAt.HEAD) {
+            line += " The students' rows probe each student's head output (its prediction of the teacher's representation), not its conv features:"
+                    + " a diagnostic, not the protocol; the teacher's rows are as always.";
+        }
+        return line;
+    }
+
     /** The trained teacher's encoder, or null where the representations were imported. */
     private static Evaluation.TeacherModel teacher(RunDir run, RunConfig c, StageData data, Backend backend) {
         if (c.teacher().importFile() != null || !Files.exists(run.teacherEncoderFile())) return null;
@@ -227,9 +244,11 @@ public final class EvalCommand implements Callable<Integer> {
                 () -> data.encoder(c.teacher()), data.dataset().train());
     }
 
-    private static void write(RunDir run, RunConfig c, Evaluation.Outcome outcome, LinearProbe.Protocol protocol,
+    private static void write(RunDir run, RunConfig c, Evaluation.Outcome outcome, Evaluate.Settings settings,
                               Artefacts.DistilledSet distilled, Artefacts.DistilledSet init, StageData data) throws Exception {
         Results results = outcome.results();
+        LinearProbe.Protocol protocol = settings.probe();
+        String probeLine = probeLine(settings);
         Files.createDirectories(run.evalDir());
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         Map<String, Object> doc = new LinkedHashMap<>();
@@ -237,6 +256,7 @@ public final class EvalCommand implements Callable<Integer> {
         doc.put("dataset", c.data().dataset());
         doc.put("config_sha256", run.configHash());
         doc.put("probe", protocol.label());
+        doc.put("probe_at", settings.probeAt().label());
         String at = unfinished(distilled, c), unfinished = at == null ? null : at + ", unfinished";
         if (unfinished != null) doc.put("distilled_unfinished", unfinished);
         doc.putAll(results.json());
@@ -255,12 +275,12 @@ public final class EvalCommand implements Callable<Integer> {
             transferTables.append("\n## Downstream: ").append(e.getKey()).append("\n\nThe same pre-trained students, probed on ").append(e.getKey())
                     .append(" (converted to the student's input).\n\n").append(e.getValue().markdown());
         }
-        AtomicFile.write(run.evalDir().resolve("results.md"), (table + note + "\nProbe: " + protocol.label() + ".\n\n## What this table can show\n\n" + checks
+        AtomicFile.write(run.evalDir().resolve("results.md"), (table + note + "\n" + probeLine + "\n\n## What this table can show\n\n" + checks
                 + transferTables).getBytes(StandardCharsets.UTF_8));
         byte[] chart = results.chart("MKDT on " + c.data().dataset() + " (" + c.name() + ")", Evaluation.NONE);
         AtomicFile.write(run.evalDir().resolve("results.png"), chart);
         ReportPage page = new ReportPage("MKDT run " + c.name() + ": " + c.data().dataset());
-        page.heading("Linear probe accuracy").markdownTable(table).paragraph("Probe: " + protocol.label() + ".")
+        page.heading("Linear probe accuracy").markdownTable(table).paragraph(probeLine)
                 .paragraph(unfinished == null ? "" : "The distilled set is intermediate (" + unfinished + "), evaluated with --allow-unfinished.")
                 .image("Probe accuracy by pre-training set (error bars: std over seeds)", chart);
         page.heading("What this table can show");

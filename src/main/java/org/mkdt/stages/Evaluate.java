@@ -25,9 +25,38 @@ import org.mkdt.tensor.Tensor;
  */
 public final class Evaluate {
     /** Pre-training and probe settings; {@link #reference()} is the protocol's, with the converged probe. */
-    public record Settings(int epochs, int batch, double momentum, double weightDecay, int probeIterations, LinearProbe.Protocol probe) {
+    public record Settings(int epochs, int batch, double momentum, double weightDecay, int probeIterations, LinearProbe.Protocol probe, ProbeAt probeAt) {
         public static Settings reference() {
-            return new Settings(20, 256, 0.9, 1e-4, LinearProbe.ITERATIONS, LinearProbe.Protocol.CONVERGED);
+            return new Settings(20, 256, 0.9, 1e-4, LinearProbe.ITERATIONS, LinearProbe.Protocol.CONVERGED, ProbeAt.FEATURES);
+        }
+    }
+
+    /**
+     * What of a pre-trained student the probe reads. FEATURES: its flattened conv features, the
+     * protocol's. HEAD: its output, the prediction of the teacher's representation: a
+     * diagnostic. The head is linear, so a probe on it is a linear probe on the features too,
+     * only regularised in another geometry; where HEAD beats FEATURES, knowledge distillation
+     * put the teacher's information into the features where the protocol's probe, with few
+     * labels, does not weight it.
+     */
+    public enum ProbeAt {
+        FEATURES, HEAD;
+
+        public static ProbeAt parse(String s) {
+            return switch (s) {
+                case "features" -> FEATURES;
+                case "head" -> HEAD;
+                default -> throw new IllegalArgumentException("--probe-at must be features or head, got " + s);
+            };
+        }
+
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        /** The encoder whose output the probe reads for a student {@code net}. */
+        public Encoder of(ConvNet net) {
+            return this == FEATURES ? net : new org.mkdt.nn.HeadOutput(net);
         }
     }
 

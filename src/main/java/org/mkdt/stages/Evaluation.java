@@ -124,6 +124,7 @@ public final class Evaluation {
             results.add(new Results.Row(TEACHER, 0, Double.NaN, acc, null));
             results.add(new Results.Row(RANDOM_TEACHER, 0, Double.NaN, accRandom, null));
         }
+        Encoder probed = settings.probeAt().of(student);
         for (Evaluate.PretrainSet set : sets) {
             double[][] acc = new double[fractions.length][seeds.length];
             double[][][] transferAcc = new double[transfers.size()][fractions.length][seeds.length];
@@ -131,12 +132,12 @@ public final class Evaluation {
             for (int s = 0; s < seeds.length; s++) {
                 try (Scope one = Scope.open()) {
                     Tensor theta = Evaluate.pretrain(student, set, settings, seeds[s], backend);
-                    double[] a = Evaluate.probe(student, theta, downstream, fractions, settings, seeds[s], backend);
+                    double[] a = Evaluate.probe(probed, theta, downstream, fractions, settings, seeds[s], backend);
                     for (int i = 0; i < fractions.length; i++) acc[i][s] = a[i];
                     if (held != null) held[s] = Evaluate.kdError(student, theta, heldImages, heldTargets);
                     log(log, set.name(), seeds[s], a, fractions, t0);
                     for (int d = 0; d < transfers.size(); d++) {
-                        double[] b = Evaluate.probe(student, theta, transfers.get(d), fractions, settings, seeds[s], backend);
+                        double[] b = Evaluate.probe(probed, theta, transfers.get(d), fractions, settings, seeds[s], backend);
                         for (int i = 0; i < fractions.length; i++) transferAcc[d][i][s] = b[i];
                         log(log, set.name() + " -> " + transfers.get(d).name(), seeds[s], b, fractions, t0);
                     }

@@ -67,7 +67,9 @@ public final class LinearProbe {
         // The features are uploaded once (unscoped: they live as long as the fit), not per evaluation.
         Tensor feats = Tensor.of(backend, DType.F64, Shape.of(n, f), features.toDoubles());
         Lbfgs.Objective objective = (p, grad) -> {
-            try (Scope scope = Scope.open()) {
+            // Recording on whatever the caller's mode: the fit needs the gradient (a probe run
+            // under noGrad once fitted nothing and predicted one class).
+            try (Scope scope = Scope.open(); org.mkdt.autograd.GradMode.Guard on = org.mkdt.autograd.GradMode.set(true)) {
                 Tensor w = Tensor.of(backend, DType.F64, Shape.of(classes, f), java.util.Arrays.copyOfRange(p, 0, classes * f)).requireGrad();
                 Tensor b = Tensor.of(backend, DType.F64, Shape.of(classes), java.util.Arrays.copyOfRange(p, classes * f, p.length)).requireGrad();
                 Tensor loss = Elementwise.add(Loss.crossEntropy(Gemm.linear(feats, w, b), labels),

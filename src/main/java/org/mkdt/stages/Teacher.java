@@ -99,11 +99,7 @@ public final class Teacher {
             }
             epochLoss[epoch] = sum / steps;
             if (log != null) log.accept(String.format("teacher epoch %d/%d: Barlow Twins loss %.4f", epoch + 1, s.epochs(), epochLoss[epoch]));
-            if (afterEpoch != null) {
-                try (GradMode.Guard off = GradMode.noGrad()) {
-                    afterEpoch.accept(theta.detach(), epoch + 1);
-                }
-            }
+            if (afterEpoch != null) afterEpoch.accept(theta.detach(), epoch + 1); // not under noGrad: a probe fits by gradients
         }
         return new Result(theta.detach(), epochLoss);
     }

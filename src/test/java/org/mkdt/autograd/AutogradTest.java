@@ -55,6 +55,20 @@ class AutogradTest {
     }
 
     @Test
+    void anOutputComputedWithoutRecordingIsRejected() {
+        // Under noGrad nothing is recorded: a gradient would be a silent zero (a linear probe
+        // fitted that way once predicted one class), so it is an error, as in PyTorch.
+        Tensor x = vec(1, 2).requireGrad();
+        Tensor f;
+        try (GradMode.Guard off = GradMode.noGrad()) {
+            f = Reduce.sumAll(Elementwise.mul(x, x));
+        }
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> Autograd.grad(f, List.of(x), false));
+        assertTrue(e.getMessage().contains("no output requires grad"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> Autograd.grad(Reduce.sumAll(vec(3, 4)), List.of(x), false), "a constant output");
+    }
+
+    @Test
     void anInputThatDoesNotRequireGradIsRejected() {
         Tensor x = vec(1, 2);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -105,6 +105,15 @@ class StagesCommandTest {
                 && !p.out().contains("after epoch 3"), p.out());
         assertTrue(Files.readString(probed.resolve("tiny/metrics.jsonl")).matches("(?s).*\"probe_1pct_teacher_by_epoch\":\\{\"1\":[0-9.]+,\"2\":[0-9.]+}.*"),
                 Files.readString(probed.resolve("tiny/metrics.jsonl")));
+        // Training is deterministic and the probe draws nothing from it, so the probe after
+        // epoch 2 of 3 is the final probe of a 2-epoch teacher, to the digit.
+        CliRun two = CliRun.of(args("teacher", dir.resolve("two"), data, "--set", "teacher.epochs=2", "--set", "teacher.batch=8", "--set", "teacher.projectorDim=16",
+                "--set", "teacher.cropMin=0.5").toArray(String[]::new));
+        ok(two);
+        java.util.regex.Matcher mid = java.util.regex.Pattern.compile("test accuracy ([0-9.]+)% with the after epoch 2 encoder").matcher(p.out());
+        java.util.regex.Matcher end = java.util.regex.Pattern.compile("test accuracy ([0-9.]+)% with the teacher encoder").matcher(two.out());
+        assertTrue(mid.find() && end.find(), p.out() + two.out());
+        assertEquals(end.group(1), mid.group(1));
         for (String[] bad : new String[][] {{"--probe-every", "-1"}, {"--probe-every", "2", "--no-probe"}}) {
             CliRun refused = CliRun.of(args("teacher", probed, data, bad).toArray(String[]::new));
             assertEquals(2, refused.code(), refused.out() + refused.err());
@@ -142,6 +151,20 @@ class StagesCommandTest {
         CliRun ref = CliRun.of(reference.toArray(String[]::new));
         ok(ref);
         assertEquals("reference", new com.fasterxml.jackson.databind.ObjectMapper().readTree(runs.resolve("tiny/eval/results.json").toFile()).get("probe").asText());
+        assertEquals("features", json.get("probe_at").asText());
+
+        // The diagnostic probe of the students' head output: recorded and said in every output.
+        List<String> head = args("eval", runs, data, teacherKeys);
+        head.addAll(List.of("--rows", "none", "--seeds", "1", "--labels", "0.5", "--probe-at", "head"));
+        CliRun h = CliRun.of(head.toArray(String[]::new));
+        ok(h);
+        assertEquals("head", new com.fasterxml.jackson.databind.ObjectMapper().readTree(runs.resolve("tiny/eval/results.json").toFile()).get("probe_at").asText());
+        for (String text : List.of(h.out(), Files.readString(runs.resolve("tiny/eval/results.md")), Files.readString(runs.resolve("tiny/eval/report.html")))) {
+            assertTrue(text.contains("probe each student's head output") && text.contains("a diagnostic, not the protocol"), text);
+        }
+        List<String> badAt = args("eval", runs, data, teacherKeys);
+        badAt.addAll(List.of("--probe-at", "logits"));
+        assertEquals("mkdt: error: --probe-at must be features or head, got logits", CliRun.of(badAt.toArray(String[]::new)).err().strip());
 
         List<String> bad = args("eval", runs, data, teacherKeys);
         bad.addAll(List.of("--rows", "teacher,bogus"));

@@ -47,6 +47,17 @@ class ConvNetTest {
     }
 
     @Test
+    void headOutputIsTheForwardPass() {
+        ConvNet net = new ConvNet(1, 16, 8, 2, 5);
+        HeadOutput head = new HeadOutput(net);
+        assertEquals(5, head.featureDim());
+        assertEquals(net.layout(), head.layout());
+        Tensor theta = net.initialParams(CpuBackend.INSTANCE, DType.F64, 2);
+        Tensor x = Tensor.of(CpuBackend.INSTANCE, DType.F64, net.inputShape(3), Close.uniform(3, 3 * 16 * 16));
+        assertArrayEquals(net.forward(theta, x).toDoubleArray(), head.features(theta, x, false).toDoubleArray());
+    }
+
+    @Test
     void forwardGivesOneTargetVectorPerImage() {
         ConvNet net = ConvNet.mkdtStudent(3, 512);
         Tensor theta = net.initialParams(CpuBackend.INSTANCE, DType.F32, 1);

@@ -1,0 +1,32 @@
+package org.mkdt.nn;
+
+import org.mkdt.tensor.Tensor;
+
+/**
+ * A ConvNet seen as an encoder whose representation is its output, the head's (B, outDim)
+ * prediction of the teacher's representation, instead of its flattened conv features: what a
+ * diagnostic probe reads to see whether knowledge distillation moved the teacher's information
+ * into the student at all. The parameters are the ConvNet's own.
+ */
+public final class HeadOutput implements Encoder {
+    private final ConvNet net;
+
+    public HeadOutput(ConvNet net) {
+        this.net = net;
+    }
+
+    @Override
+    public ParamLayout layout() {
+        return net.layout();
+    }
+
+    @Override
+    public int featureDim() {
+        return net.outDim();
+    }
+
+    @Override
+    public Tensor features(Tensor theta, Tensor images, boolean training) {
+        return net.forward(theta, images);
+    }
+}
