@@ -38,8 +38,30 @@ public final class Provenance {
 
     private Provenance() {}
 
-    /** The configuration keys that determine {@code stage}'s artefacts, as a JSON object. */
+    /**
+     * Keys added after artefacts were first written, with the value that their behaviour had
+     * before the key existed. A key at that value is left out of the stamp, so artefacts made
+     * before it existed stay valid (same keys, same hash); at any other value it is recorded
+     * and an older artefact no longer matches.
+     */
+    static final Map<String, JsonNode> ADDED_LATER = Map.of("teacher.cropMin", JSON.getNodeFactory().numberNode(0.08));
+
+    /**
+     * The configuration keys that determine {@code stage}'s artefacts, as a JSON object: those
+     * of {@link #allKeys} but the {@link #ADDED_LATER} ones at their old behaviour.
+     */
     public static ObjectNode keys(RunConfig c, Stage stage) {
+        ObjectNode k = allKeys(c, stage);
+        for (Map.Entry<String, JsonNode> e : ADDED_LATER.entrySet()) {
+            String[] path = e.getKey().split("\\.");
+            JsonNode parent = k.get(path[0]);
+            if (parent instanceof ObjectNode o && o.has(path[1]) && same(o.get(path[1]), e.getValue())) o.remove(path[1]);
+        }
+        return k;
+    }
+
+    /** Every configuration key that determines {@code stage}'s artefacts, as a JSON object. */
+    static ObjectNode allKeys(RunConfig c, Stage stage) {
         ObjectNode all = JSON.valueToTree(c);
         ObjectNode k = JSON.createObjectNode();
         k.set("seed", all.get("seed"));
@@ -92,7 +114,7 @@ public final class Provenance {
         String recorded = metadata.get("config");
         if (recorded == null) return "it records no settings, only config_sha256 " + metadata.getOrDefault("config_sha256", "(none)");
         try {
-            String d = firstDifference(JSON.readTree(recorded), keys(c, stage), "");
+            String d = firstDifference(JSON.readTree(recorded), allKeys(c, stage), "");
             return d != null ? d : "config_sha256 " + metadata.get("config_sha256") + " does not match its own settings";
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             return "its recorded settings are malformed JSON";
@@ -116,8 +138,14 @@ public final class Provenance {
             }
             return null;
         }
-        if (there == null) return path + " is absent there, " + now + " now";
-        boolean same = there.isNumber() && now.isNumber() ? there.decimalValue().compareTo(now.decimalValue()) == 0 : there.equals(now); // 0 read back is an int, written a long
-        return same ? null : path + " is " + there + " there, " + now + " now";
+        if (there == null) {
+            JsonNode before = ADDED_LATER.get(path); // absent there: made before the key existed
+            return before != null && same(before, now) ? null : path + " is absent there, " + now + " now";
+        }
+        return same(there, now) ? null : path + " is " + there + " there, " + now + " now";
+    }
+
+    private static boolean same(JsonNode a, JsonNode b) {
+        return a.isNumber() && b.isNumber() ? a.decimalValue().compareTo(b.decimalValue()) == 0 : a.equals(b); // 0 read back is an int, written a long
     }
 }
