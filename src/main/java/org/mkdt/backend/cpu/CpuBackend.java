@@ -44,11 +44,6 @@ public final class CpuBackend implements Backend {
         return new CpuBackend(true);
     }
 
-    /** Compiles the hot kernels ahead of real work (see {@link GemmKernel#warmUp()}); about a second. */
-    public static void warmUp() {
-        GemmKernel.warmUp();
-    }
-
     @Override
     public String name() {
         return "cpu";

@@ -52,28 +52,6 @@ public final class GemmKernel {
 
     private GemmKernel() {}
 
-    /**
-     * Runs every branch of the kernel (full and edge tiles, both transposes, several K and M
-     * blocks, accumulation) until the JIT has compiled it. Without this, the first real calls
-     * compile the kernel for the branches they happen to take, and each later branch costs a
-     * deoptimisation back to a mode where the Vector API is tens of times slower: a first
-     * training step of 15 s instead of 2.
-     */
-    static void warmUp() {
-        int mr = Tile.DEFAULT.mr;
-        int m = MC + mr + 1, n = 2 * NR + 3, k = KC + 5;
-        float[] a = new float[m * k], b = new float[k * n], c = new float[m * n];
-        for (int i = 0; i < a.length; i++) a[i] = (i % 7) * 0.1f;
-        for (int i = 0; i < b.length; i++) b[i] = (i % 5) * 0.1f;
-        for (int rep = 0; rep < 60; rep++) {
-            for (int t = 0; t < 4; t++) {
-                boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
-                sgemmSerial(m, n, k, a, 0, ta ? m : k, ta, b, 0, tb ? k : n, tb, c, 0, n, rep % 2 == 0);
-                sgemmSerial(mr, NR, 27, a, 0, ta ? mr : 27, ta, b, 0, tb ? 27 : NR, tb, c, 0, NR, false);
-            }
-        }
-    }
-
     /** Multi-threaded over column blocks of C; each block is computed by {@link #sgemmSerial}. */
     public static void sgemm(int m, int n, int k,
                              float[] a, int offA, int lda, boolean transA,
