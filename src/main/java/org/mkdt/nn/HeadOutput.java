@@ -8,16 +8,9 @@ import org.mkdt.tensor.Tensor;
  * diagnostic probe reads to see whether knowledge distillation moved the teacher's information
  * into the student at all. The parameters are the ConvNet's own.
  */
-public final class HeadOutput implements Encoder {
-    private final ConvNet net;
-
+public final class HeadOutput extends ConvNetView {
     public HeadOutput(ConvNet net) {
-        this.net = net;
-    }
-
-    @Override
-    public ParamLayout layout() {
-        return net.layout();
+        super(net);
     }
 
     @Override

@@ -11,16 +11,9 @@ import org.mkdt.tensor.Tensor;
  * paper's teacher representation (ResNet-18's pooled 512-d feature); the parameters are the
  * ConvNet's own.
  */
-public final class Pooled implements Encoder {
-    private final ConvNet net;
-
+public final class Pooled extends ConvNetView {
     public Pooled(ConvNet net) {
-        this.net = net;
-    }
-
-    @Override
-    public ParamLayout layout() {
-        return net.layout();
+        super(net);
     }
 
     /** The ConvNet's width: one value per channel. */
