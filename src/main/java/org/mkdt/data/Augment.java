@@ -17,12 +17,7 @@ public final class Augment {
     /** torchvision's lower bound on the crop's area fraction. */
     public static final double DEFAULT_CROP_MIN = 0.08;
 
-    /** A fresh augmented view of img (C, H, W), values in [0, 1], crops of 8-100% of the area. */
-    public static float[] view(float[] img, int c, int h, int w, UniformRandomProvider rng) {
-        return view(img, c, h, w, DEFAULT_CROP_MIN, rng);
-    }
-
-    /** As above, with crops of cropMin-100% of the area (cropMin in (0, 1]). */
+    /** A fresh augmented view of img (C, H, W), values in [0, 1], crops of cropMin-100% of the area (cropMin in (0, 1]). */
     public static float[] view(float[] img, int c, int h, int w, double cropMin, UniformRandomProvider rng) {
         float[] out = randomResizedCrop(img, c, h, w, cropMin, rng);
         if (rng.nextDouble() < 0.5) flip(out, c, h, w);

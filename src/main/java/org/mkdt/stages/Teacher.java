@@ -50,16 +50,12 @@ public final class Teacher {
     private Teacher() {}
 
     public static Result train(Encoder encoder, ImageSet images, Normalization norm, Settings s, Backend backend, Consumer<String> log) {
-        return train(encoder, images, norm, s, backend, log, null);
-    }
-
-    /** As above; {@code onStep} (may be null) runs after every optimiser step, for progress display. */
-    public static Result train(Encoder encoder, ImageSet images, Normalization norm, Settings s, Backend backend, Consumer<String> log, Runnable onStep) {
-        return train(encoder, images, norm, s, backend, log, onStep, null);
+        return train(encoder, images, norm, s, backend, log, null, null);
     }
 
     /**
-     * As above; {@code afterEpoch} (may be null) sees the 1-based epoch and the encoder's
+     * As above; {@code onStep} (may be null) runs after every optimiser step, for progress
+     * display; {@code afterEpoch} (may be null) sees the 1-based epoch and the encoder's
      * parameters after it (read them, do not keep or change them): a probe of the teacher as it trains.
      */
     public static Result train(Encoder encoder, ImageSet images, Normalization norm, Settings s, Backend backend, Consumer<String> log, Runnable onStep,

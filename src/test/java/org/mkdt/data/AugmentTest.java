@@ -52,13 +52,13 @@ class AugmentTest {
     @Test
     void viewsAreSeededStayInRangeAndDiffer() {
         float[] img = image(3, 8, 8);
-        float[] a = Augment.view(img, 3, 8, 8, RandomSource.XO_RO_SHI_RO_128_PP.create(5L));
-        float[] b = Augment.view(img, 3, 8, 8, RandomSource.XO_RO_SHI_RO_128_PP.create(5L));
-        float[] c = Augment.view(img, 3, 8, 8, RandomSource.XO_RO_SHI_RO_128_PP.create(6L));
+        float[] a = Augment.view(img, 3, 8, 8, Augment.DEFAULT_CROP_MIN, RandomSource.XO_RO_SHI_RO_128_PP.create(5L));
+        float[] b = Augment.view(img, 3, 8, 8, Augment.DEFAULT_CROP_MIN, RandomSource.XO_RO_SHI_RO_128_PP.create(5L));
+        float[] c = Augment.view(img, 3, 8, 8, Augment.DEFAULT_CROP_MIN, RandomSource.XO_RO_SHI_RO_128_PP.create(6L));
         assertArrayEquals(a, b);
         assertFalse(Arrays.equals(a, c));
         for (float v : a) assertTrue(v >= 0 && v <= 1, "value out of [0, 1]: " + v);
-        float[] one = Augment.view(image(1, 8, 8), 1, 8, 8, RandomSource.XO_RO_SHI_RO_128_PP.create(5L));
+        float[] one = Augment.view(image(1, 8, 8), 1, 8, 8, Augment.DEFAULT_CROP_MIN, RandomSource.XO_RO_SHI_RO_128_PP.create(5L));
         assertEquals(64, one.length);
     }
 
