@@ -63,7 +63,7 @@ public final class DistillCommand implements Callable<Integer> {
         out.println(device.line());
         Artefacts.DistilledSet init = StageData.initialSet(run, c);
         int[] is = init.images().shape();
-        ConvNet net = StageData.student(is[1], is[2], init.targets().shape()[1]);
+        ConvNet net = StageData.student(c.experts(), is[1], is[2], init.targets().shape()[1]);
         java.util.function.Consumer<String> log = line -> {
             out.println(line);
             out.flush();

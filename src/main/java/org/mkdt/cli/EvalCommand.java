@@ -136,7 +136,7 @@ public final class EvalCommand implements Callable<Integer> {
                     d.train().classes().size(), d.train().channels(), d.train().height(), d.train().width());
         }
         run.begin("eval", backend.name(), false);
-        ConvNet net = data.student(reps.shape()[1]);
+        ConvNet net = data.student(c.experts(), reps.shape()[1]);
         Evaluate.Settings reference = Evaluate.Settings.reference();
         Evaluate.Settings settings = new Evaluate.Settings(epochs, reference.batch(), reference.momentum(), reference.weightDecay(), reference.probeIterations(), protocol, at);
 

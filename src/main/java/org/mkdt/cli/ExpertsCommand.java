@@ -58,7 +58,7 @@ public final class ExpertsCommand implements Callable<Integer> {
         run.begin("experts", backend.name(), true);
         Map<String, String> stamp = run.stamp(Provenance.Stage.EXPERTS);
         Tensor targets = Tensor.of(backend, Shape.of(reps.shape()), reps.toFloats());
-        ConvNet student = data.student(reps.shape()[1]);
+        ConvNet student = data.student(c.experts(), reps.shape()[1]);
         RunConfig.Experts e = c.experts();
         Experts.Settings settings = new Experts.Settings(e.epochs(), e.batch(), e.lr(), e.momentum(), e.weightDecay(), c.seed());
         Files.createDirectories(run.expertsDir());

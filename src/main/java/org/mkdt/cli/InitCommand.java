@@ -51,7 +51,7 @@ public final class InitCommand implements Callable<Integer> {
         Tensor targets = Tensor.of(backend, Shape.of(reps.shape()), reps.toFloats());
         int k = Math.max(1, (int) Math.round(c.init().fraction() * n));
         boolean highLoss = !c.init().method().equals("random");
-        ConvNet student = data.student(reps.shape()[1]);
+        ConvNet student = data.student(c.experts(), reps.shape()[1]);
         ExpertSet experts = highLoss ? ExpertSet.load(run::expertFile, run.expertsDir(), c, student.layout(), expertsAvailable, 2) : null;
         run.begin("init", backend.name(), false);
         int[] chosen;

@@ -65,14 +65,24 @@ record StageData(Dataset dataset, Dataset full, Tensor images) {
         return Integer.numberOfTrailingZeros(size()) - 2;
     }
 
-    /** The student: ConvNet of this depth, width 128, head to D. */
-    ConvNet student(int outDim) {
-        return student(channels(), size(), outDim);
+    /** The student for the configuration's experts.head: ConvNet of this depth, width 128, head to D (or none, D its map). */
+    ConvNet student(RunConfig.Experts e, int outDim) {
+        return student(e, channels(), size(), outDim);
     }
 
-    /** The student for images of {@code channels} x size x size: depth 3 at 32x32, 4 at 64x64, width 128. */
-    static ConvNet student(int channels, int size, int outDim) {
-        return new ConvNet(channels, size, 128, Integer.numberOfTrailingZeros(size) - 2, outDim);
+    /**
+     * The student for images of {@code channels} x size x size: depth 3 at 32x32, 4 at 64x64, width
+     * 128; with a linear head to D, or none, where D must then be the student's own map size.
+     */
+    static ConvNet student(RunConfig.Experts e, int channels, int size, int outDim) {
+        int depth = Integer.numberOfTrailingZeros(size) - 2;
+        if (e.head().equals("linear")) return new ConvNet(channels, size, 128, depth, outDim);
+        ConvNet net = ConvNet.withoutHead(channels, size, 128, depth);
+        if (net.outDim() != outDim) {
+            throw new org.mkdt.config.ConfigException("experts.head", "'none' makes the student's flattened conv map (" + net.outDim()
+                    + " values) its output, but the teacher's representation has " + outDim + " (use a flat convnet teacher of width 128, or head 'linear')");
+        }
+        return net;
     }
 
     /** The teacher's encoder the configuration names: ResNet-18 (pooled 512-d), or a ConvNet of teacher.width, pooled or flat. */

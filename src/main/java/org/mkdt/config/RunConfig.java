@@ -45,9 +45,14 @@ public record RunConfig(String name, long seed, String device, Data data, Teache
         }
     }
 
-    /** Stage 2: how many experts and how each is trained. */
-    public record Experts(int count, int epochs, int batch, double lr, double momentum, double weightDecay) {
+    /**
+     * Stage 2: how many experts and how each is trained; head is the student's: "linear" (the
+     * paper's: a linear layer from the flattened conv map to the teacher's D) or "none" (the map
+     * is the output, for a flat teacher map of the student's shape: D = 2048 at 32x32).
+     */
+    public record Experts(int count, int epochs, int batch, double lr, double momentum, double weightDecay, String head) {
         public Experts {
+            Check.oneOf("experts.head", head, "linear", "none");
             Check.positive("experts.count", count);
             Check.positive("experts.epochs", epochs);
             Check.positive("experts.batch", batch);

@@ -208,13 +208,17 @@ public final class Artefacts {
         SafeTensors.Contents c = contents(file, Kind.EXPERT_TRAJECTORY);
         NdArray snaps = tensor(c, "snapshots", src);
         List<ParamLayout.Entry> layout = parseLayout(c.metadata().get("layout"), src);
-        if (expected != null && !layout.equals(expected.entries())) {
-            throw new BadFileException(src, "trajectory was made for a different student (parameter layout differs)");
-        }
         int p = layout.isEmpty() ? 0 : layout.get(layout.size() - 1).offset() + layout.get(layout.size() - 1).numel();
         if (snaps.shape().length != 2 || snaps.shape()[1] != p) throw new BadFileException(src, "snapshots " + snaps.describe() + " do not match a layout of " + p + " parameters");
         requireFinite(snaps, src, "snapshots");
-        return new Trajectory(snaps, layout, c.metadata());
+        Trajectory t = new Trajectory(snaps, layout, c.metadata());
+        if (expected != null) requireLayout(t, expected, src);
+        return t;
+    }
+
+    /** Refuses a trajectory of another student than {@code expected} (names, shapes, offsets). */
+    public static void requireLayout(Trajectory t, ParamLayout expected, String src) {
+        if (!t.layout().equals(expected.entries())) throw new BadFileException(src, "trajectory was made for a different student (parameter layout differs)");
     }
 
     // ---- distilled sets ------------------------------------------------------------------------

@@ -14,10 +14,12 @@ import org.mkdt.tensor.Tensor;
 
 /**
  * The MKDT student: {@code depth} blocks of conv 3x3 (pad 1, bias) -> instance norm (affine)
- * -> ReLU -> avg-pool 2x2, then flatten in (C, H, W) order and a linear head to {@code outDim}.
- * A pure function of one flat parameter vector; the layout names are block{i}.conv.w / .conv.b /
- * .norm.gamma / .norm.beta and head.w / head.b, in that order (PyTorch's order for the same
- * network, so a flat vector maps onto a torch ConvNet's parameters() by reshaping).
+ * -> ReLU -> avg-pool 2x2, then flatten in (C, H, W) order and a linear head to {@code outDim}
+ * (the paper's student), or no head ({@link #withoutHead}: the flattened map is the output, for
+ * a teacher whose representation is a map of this shape). A pure function of one flat parameter
+ * vector; the layout names are block{i}.conv.w / .conv.b / .norm.gamma / .norm.beta and head.w /
+ * head.b, in that order (PyTorch's order for the same network, so a flat vector maps onto a torch
+ * ConvNet's parameters() by reshaping).
  */
 public final class ConvNet implements Encoder {
     private final int inChannels;
@@ -25,9 +27,24 @@ public final class ConvNet implements Encoder {
     private final int width;
     private final int depth;
     private final int outDim;
+    private final boolean head;
     private final ParamLayout layout;
 
+    /** With a linear head to {@code outDim}. */
     public ConvNet(int inChannels, int imageSize, int width, int depth, int outDim) {
+        this(inChannels, imageSize, width, depth, outDim, true);
+    }
+
+    /**
+     * Without a head: the output is the flattened conv map ({@link #featureDim} values). Matched
+     * to a teacher's map of the same shape, KD has to put the teacher into the conv layers, the
+     * part the probe reads, instead of into a head the probe throws away.
+     */
+    public static ConvNet withoutHead(int inChannels, int imageSize, int width, int depth) {
+        return new ConvNet(inChannels, imageSize, width, depth, width * (imageSize >> depth) * (imageSize >> depth), false);
+    }
+
+    private ConvNet(int inChannels, int imageSize, int width, int depth, int outDim, boolean head) {
         if (inChannels < 1 || width < 1 || depth < 1 || outDim < 1) {
             throw new IllegalArgumentException("ConvNet: channels, width, depth and outDim must be positive (got "
                     + inChannels + ", " + width + ", " + depth + ", " + outDim + ")");
@@ -40,6 +57,7 @@ public final class ConvNet implements Encoder {
         this.width = width;
         this.depth = depth;
         this.outDim = outDim;
+        this.head = head;
         ParamLayout.Builder b = new ParamLayout.Builder();
         int c = inChannels;
         for (int i = 0; i < depth; i++) {
@@ -47,7 +65,7 @@ public final class ConvNet implements Encoder {
              .add(block(i) + ".norm.gamma", width).add(block(i) + ".norm.beta", width);
             c = width;
         }
-        b.add("head.w", outDim, featureDim()).add("head.b", outDim);
+        if (head) b.add("head.w", outDim, featureDim()).add("head.b", outDim);
         this.layout = b.build();
     }
 
@@ -82,6 +100,11 @@ public final class ConvNet implements Encoder {
 
     public int outDim() {
         return outDim;
+    }
+
+    /** Whether a linear head maps the features to the output (false: the output is the features). */
+    public boolean hasHead() {
+        return head;
     }
 
     /** Conv blocks. */
@@ -123,6 +146,7 @@ public final class ConvNet implements Encoder {
      * activation with a leading S). One code path, so a batch computes what S networks do.
      */
     Tensor forward(Tensor theta, Tensor x, ParamLayout params, int students) {
+        if (!head) return features(theta, x, params, students);
         Tensor bias = params.view(theta, "head.b");
         if (students > 0) bias = Shaping.reshape(bias, Shape.of(students, 1, outDim));
         return Gemm.linear(features(theta, x, params, students), params.view(theta, "head.w"), bias);

@@ -44,7 +44,8 @@ public final class Provenance {
      * before it existed stay valid (same keys, same hash); at any other value it is recorded
      * and an older artefact no longer matches.
      */
-    static final Map<String, JsonNode> ADDED_LATER = Map.of("teacher.cropMin", JSON.getNodeFactory().numberNode(0.08));
+    static final Map<String, JsonNode> ADDED_LATER = Map.of("teacher.cropMin", JSON.getNodeFactory().numberNode(0.08),
+            "experts.head", JSON.getNodeFactory().textNode("linear"));
 
     /**
      * The configuration keys that determine {@code stage}'s artefacts, as a JSON object: those

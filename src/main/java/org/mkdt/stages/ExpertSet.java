@@ -42,8 +42,10 @@ public record ExpertSet(List<Member> members) {
                 missing.add(i);
                 continue;
             }
-            Artefacts.Trajectory t = Artefacts.readTrajectory(f, layout);
+            // The settings first: where they differ (experts.head, say), naming the key says more than a layout mismatch.
+            Artefacts.Trajectory t = Artefacts.readTrajectory(f, null);
             Provenance.require(f.toString(), t.metadata(), c, Provenance.Stage.EXPERTS, "run 'mkdt experts' again to remake it");
+            Artefacts.requireLayout(t, layout, f.toString());
             String idx = t.metadata().get(Experts.INDEX_KEY);
             if (idx != null && !idx.equals(Integer.toString(i))) throw new BadFileException(f.toString(), "holds expert " + idx + ", not expert " + i);
             if (t.snapshots().shape()[0] != c.experts().epochs() + 1) {

@@ -177,6 +177,34 @@ class StagesCommandTest {
     }
 
     @Test
+    void aStudentWithoutHeadTrainsOnAMapOfItsOwnSizeAndRefusesAnyOther() throws Exception {
+        Path data = dataset();
+        Path wrong = dir.resolve("wrong.npy"), right = dir.resolve("right.npy");
+        Npy.write(wrong, NdArray.of(Close.uniform(9, 24 * 6), 24, 6));
+        Npy.write(right, NdArray.of(Close.uniform(9, 24 * 2048), 24, 2048)); // 8x8 images: depth 1, 128 x 4 x 4
+        Path runs = dir.resolve("headless");
+        ok(CliRun.of(args("teacher", runs, data, "--import", wrong.toString()).toArray(String[]::new)));
+        CliRun refused = CliRun.of(args("experts", runs, data, "--set", "teacher.importFile=" + wrong, "--set", "experts.head=none").toArray(String[]::new));
+        assertEquals(1, refused.code());
+        assertEquals("mkdt: error: config: experts.head: 'none' makes the student's flattened conv map (2048 values) its output, but the teacher's "
+                + "representation has 6 (use a flat convnet teacher of width 128, or head 'linear')", refused.err().strip());
+        Path good = dir.resolve("headless2");
+        String[] keys = {"--set", "teacher.importFile=" + right, "--set", "experts.head=none"};
+        ok(CliRun.of(args("teacher", good, data, "--import", right.toString()).toArray(String[]::new)));
+        CliRun experts = CliRun.of(args("experts", good, data, keys).toArray(String[]::new));
+        ok(experts);
+        CliRun init = CliRun.of(args("init", good, data, keys).toArray(String[]::new));
+        ok(init);
+        // An expert of the headless student is its conv blocks only: 128*3*9 + 3 * 128 parameters per snapshot.
+        NdArray traj = org.mkdt.io.SafeTensors.read(good.resolve("tiny/experts/expert_000.safetensors")).tensors().values().iterator().next();
+        assertEquals(128 * 3 * 9 + 3 * 128, traj.shape()[traj.shape().length - 1], java.util.Arrays.toString(traj.shape()));
+        // The experts were made for this head: asking for the linear one names the key.
+        CliRun linear = CliRun.of(args("init", good, data, "--set", "teacher.importFile=" + right).toArray(String[]::new));
+        assertEquals(1, linear.code());
+        assertTrue(linear.err().contains("experts.head"), linear.err());
+    }
+
+    @Test
     void configurationErrorsAreOneLine() {
         CliRun r = CliRun.of("experts", "--runs-dir", dir.toString(), "--set", "experts.count=zero");
         assertEquals(1, r.code());

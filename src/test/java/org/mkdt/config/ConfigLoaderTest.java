@@ -56,6 +56,7 @@ class ConfigLoaderTest {
         assertTrue(error(() -> ConfigLoader.load("demo", null, List.of("teacher.epochs=2.5"))).startsWith("config: teacher.epochs: wrong type"));
         assertEquals("config: experts.count: must be positive, got 0.0", error(() -> ConfigLoader.load("demo", null, List.of("experts.count=0"))));
         assertEquals("config: init.method: must be one of high-loss, random, got best", error(() -> ConfigLoader.load("demo", null, List.of("init.method=best"))));
+        assertEquals("config: experts.head: must be one of linear, none, got mlp", error(() -> ConfigLoader.load("demo", null, List.of("experts.head=\"mlp\""))));
         assertTrue(error(() -> ConfigLoader.load("demo", null, List.of("nosuch.key=1"))).startsWith("config: nosuch.key: unknown key"));
         assertTrue(error(() -> ConfigLoader.load("nope", null, List.of())).startsWith("config: preset: unknown preset 'nope'"));
         assertTrue(error(() -> ConfigLoader.load("demo", dir.resolve("missing.yaml"), List.of())).endsWith("missing.yaml: no such file"));

@@ -47,6 +47,31 @@ class ConvNetTest {
     }
 
     @Test
+    void withoutHeadTheOutputIsTheFlattenedMapAndOnlyTheConvBlocksAreParameters() {
+        ConvNet headless = ConvNet.withoutHead(3, 32, 128, 3);
+        assertFalse(headless.hasHead());
+        assertEquals(2048, headless.outDim());
+        assertEquals(ConvNet.mkdtStudent(3, 512).layout().entry("head.w").offset(), headless.numParams()); // the conv blocks, nothing after
+        assertFalse(headless.layout().names().contains("head.w"));
+        ConvNet small = ConvNet.withoutHead(1, 16, 8, 2);
+        Tensor theta = small.initialParams(CpuBackend.INSTANCE, DType.F64, 4);
+        Tensor x = Tensor.of(CpuBackend.INSTANCE, DType.F64, small.inputShape(3), Close.uniform(5, 3 * 16 * 16));
+        assertArrayEquals(small.features(theta, x).toDoubleArray(), small.forward(theta, x).toDoubleArray());
+        // The same conv blocks as a network with a head: same initialisation draw for the blocks, same features.
+        ConvNet withHead = new ConvNet(1, 16, 8, 2, 7);
+        Tensor full = withHead.initialParams(CpuBackend.INSTANCE, DType.F64, 4);
+        Tensor blocks = full.view(Shape.of(small.numParams()), 0);
+        assertArrayEquals(withHead.features(full, x).toDoubleArray(), small.features(blocks, x).toDoubleArray());
+        // Batched students run the headless network too: S = 2 gives each student's own output.
+        BatchedConvNet batch = new BatchedConvNet(small, 2);
+        Tensor other = small.initialParams(CpuBackend.INSTANCE, DType.F64, 9);
+        Tensor xs = Tensor.of(CpuBackend.INSTANCE, DType.F64, Shape.of(2, 3, 1, 16, 16), Close.uniform(6, 2 * 3 * 16 * 16));
+        double[] both = batch.forward(batch.pack(List.of(theta, other)), xs).toDoubleArray();
+        double[] second = small.forward(other, xs.view(Shape.of(3, 1, 16, 16), 3 * 16 * 16)).toDoubleArray();
+        assertArrayEquals(second, Arrays.copyOfRange(both, both.length / 2, both.length), 1e-12);
+    }
+
+    @Test
     void headOutputIsTheForwardPass() {
         ConvNet net = new ConvNet(1, 16, 8, 2, 5);
         HeadOutput head = new HeadOutput(net);
