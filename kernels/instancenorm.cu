@@ -40,43 +40,7 @@
 
 #define IN_BLOCK 256
 
-// Sums K values over the block in a fixed order; every thread returns the totals.
-template <int K>
-__device__ __forceinline__ void block_sum(float (&v)[K]) {
-    __shared__ float part[K][32];
-    __shared__ float total[K];
-    const unsigned lane = threadIdx.x & 31u, warp = threadIdx.x >> 5;
-    const unsigned nw = blockDim.x >> 5;
-#pragma unroll
-    for (int o = 16; o >= 1; o >>= 1) {
-#pragma unroll
-        for (int k = 0; k < K; ++k) v[k] += __shfl_down_sync(0xffffffffu, v[k], o);
-    }
-    if (lane == 0) {
-#pragma unroll
-        for (int k = 0; k < K; ++k) part[k][warp] = v[k];
-    }
-    __syncthreads();
-    if (warp == 0) {
-#pragma unroll
-        for (int k = 0; k < K; ++k) v[k] = lane < nw ? part[k][lane] : 0.0f;
-#pragma unroll
-        for (int o = 16; o >= 1; o >>= 1) {
-#pragma unroll
-            for (int k = 0; k < K; ++k) v[k] += __shfl_down_sync(0xffffffffu, v[k], o);
-        }
-        if (lane == 0) {
-#pragma unroll
-            for (int k = 0; k < K; ++k) total[k] = v[k];
-        }
-    }
-    __syncthreads();
-    // No trailing barrier needed before the next call: its writes to part[] come after this
-    // barrier (warp 0 has finished reading part[]), and its writes to total[] come after its
-    // own first barrier, which every thread reaches only after reading total[] here.
-#pragma unroll
-    for (int k = 0; k < K; ++k) v[k] = total[k];
-}
+#include "block_sum.cuh"
 
 extern "C" __global__ void __launch_bounds__(IN_BLOCK)
 instancenorm_forward_f32(const float* __restrict__ x, float* __restrict__ xhat, float* __restrict__ rstd,

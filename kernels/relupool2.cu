@@ -13,9 +13,17 @@
 //                          float* dx, int planes, int H, int W)
 //       dx (planes, H, W) = [z > 0] * dy (planes, Ho, Wo) / 4 spread over each window
 //       (overwrites dx; every element of dx is written exactly once).
+//   relupool2_backward_affine_f32(const float* dy, const float* x, const float* scale, const float* shift,
+//                          float* dx, float* dscale, float* dshift, int planes, int H, int W)
+//       the whole first-order backward of pool(relu(x*scale + shift)) in one pass: with
+//       r = [z > 0] * dy / 4 spread over each window, dx = r * scale[p], dscale[p] = sum of
+//       r * x and dshift[p] = sum of r over the plane (scale and shift required). What the
+//       backward, two reductions, a product and a scaling did in six full-size passes (and a
+//       memset), it does reading dy and x once and writing dx once.
 //   y / dx must not overlap the inputs; scale and shift hold one float per plane.
 //
-// Launch (both): block 256, grid min(ceil(planes * Ho * Wo / 256), 65535), at least 1;
+// Launch: relupool2_backward_affine_f32: block exactly 256, grid = planes (one block per plane,
+// as instancenorm.cu: the block size fixes the summation order). The other two: block 256, grid min(ceil(planes * Ho * Wo / 256), 65535), at least 1;
 // grid-stride loop over the Ho*Wo windows of all planes (one thread per window), so any grid
 // is correct and zero windows write nothing. The same decomposition as avgpool2.cu, for the
 // same reasons: a warp reads two contiguous 256-byte row segments of each input and writes
@@ -30,8 +38,16 @@
 // ReluPool2Kernel. The backward's 0.25f * dy rounds once, as the CPU's double product rounded
 // to float does (exact unless dy is subnormal; no flush-to-zero either side).
 //
-// ptxas -v (nvcc 13.0, -O3): 0 bytes stack, 0 spill stores, 0 spill loads for both; registers
-// sm_90 / sm_80: relupool2_forward_f32 31 / 24, relupool2_backward_f32 32 / 32.
+// The fused backward's dx is r * scale rounded once (__fmul_rn), the bits of the separate mul;
+// its sums add each thread's terms in window order in float (r * x rounded like the mul op,
+// then added), then block_sum's fixed tree: deterministic, within float rounding of the CPU's
+// (which sums in 16 float chains, then in double), not bit-identical to it.
+//
+// ptxas -v (nvcc 13.0, -O3): 0 bytes stack, 0 spill stores, 0 spill loads for all; registers
+// sm_90 / sm_80: relupool2_forward_f32 31 / 24, relupool2_backward_f32 32 / 32,
+// relupool2_backward_affine_f32 32 / 32 (264 bytes shared).
+
+#include "block_sum.cuh"
 
 #define RELUPOOL_BLOCK 256
 
@@ -84,5 +100,38 @@ relupool2_backward_f32(const float* __restrict__ dy, const float* __restrict__ x
         dx[top + 1] = affine_z(x, scale, shift, top + 1, p) > 0.0f ? g : 0.0f;
         dx[bot] = affine_z(x, scale, shift, bot, p) > 0.0f ? g : 0.0f;
         dx[bot + 1] = affine_z(x, scale, shift, bot + 1, p) > 0.0f ? g : 0.0f;
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(RELUPOOL_BLOCK)
+relupool2_backward_affine_f32(const float* __restrict__ dy, const float* __restrict__ x, const float* __restrict__ scale,
+                              const float* __restrict__ shift, float* __restrict__ dx, float* __restrict__ dscale,
+                              float* __restrict__ dshift, int planes, int H, int W) {
+    if ((int)blockIdx.x >= planes || H < 2 || W < 2) return;
+    const unsigned p = blockIdx.x, wo = (unsigned)W >> 1, ho = (unsigned)H >> 1;
+    const unsigned windows = ho * wo, w2 = 2u * wo;
+    const float sc = __ldg(scale + p), sh = __ldg(shift + p);
+    const float* dyp = dy + (size_t)p * windows;
+    const float* xp = x + (size_t)p * 4u * windows;
+    float* dxp = dx + (size_t)p * 4u * windows;
+    float s[2] = {0.0f, 0.0f};  // sum of r * x, sum of r
+    for (unsigned e = threadIdx.x; e < windows; e += blockDim.x) {
+        const unsigned r = e / wo, c = e - r * wo;
+        const unsigned top = r * 2u * w2 + 2u * c;
+        const unsigned at[4] = {top, top + 1, top + w2, top + w2 + 1};
+        const float g = 0.25f * dyp[e];
+#pragma unroll
+        for (int k = 0; k < 4; ++k) {
+            const float xi = xp[at[k]];
+            const float ri = __fadd_rn(__fmul_rn(xi, sc), sh) > 0.0f ? g : 0.0f;
+            dxp[at[k]] = __fmul_rn(ri, sc);
+            s[0] = __fadd_rn(s[0], __fmul_rn(ri, xi));
+            s[1] = __fadd_rn(s[1], ri);
+        }
+    }
+    block_sum<2>(s);
+    if (threadIdx.x == 0) {
+        dscale[p] = s[0];
+        dshift[p] = s[1];
     }
 }

@@ -22,11 +22,14 @@ flags=(-O3 -std=c++17 -Werror all-warnings -fatbin
 mkdir -p "$out"
 touch "$manifest"
 recorded() { awk -v f="$1" '$2 == f { print $1 }' "$manifest"; }
+# A .cu's recorded hash covers the .cu and every kernels/*.cuh (the headers it may include), so
+# a header change marks every image stale; KernelImagesTest computes the same.
+source_sum() { cat "$1" $(ls "$src"/*.cuh 2>/dev/null | sort) | sha256sum | cut -d' ' -f1; }
 
 stale=()
 for cu in "$src"/*.cu; do
   stem="$(basename "$cu" .cu)"
-  sum="$(sha256sum "$cu" | cut -d' ' -f1)"
+  sum="$(source_sum "$cu")"
   if [ "$mode" = "--all" ] || [ ! -f "$out/$stem.fatbin" ] || [ "$(recorded "$stem.cu")" != "$sum" ]; then
     stale+=("$stem")
   fi
@@ -47,7 +50,7 @@ for stem in "${stale[@]}"; do
   "$NVCC" "${flags[@]}" -o "$tmp" "$src/$stem.cu"
   mv -f "$tmp" "$out/$stem.fatbin"
   chmod 0644 "$out/$stem.fatbin"
-  sum="$(sha256sum "$src/$stem.cu" | cut -d' ' -f1)"
+  sum="$(source_sum "$src/$stem.cu")"
   { grep -v "  $stem.cu\$" "$manifest" || true; echo "$sum  $stem.cu"; } | sort -k2 > "$manifest.tmp"
   mv -f "$manifest.tmp" "$manifest"
 done

@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -50,6 +51,8 @@ using CUcontext = void*;
 using CUmodule = void*;
 using CUstream = void*;
 using CUfunction = const cuda_emu::Kernel*;
+struct EmuEvent { double ms; };  // the host's clock when the (synchronous) stream reached it
+using CUevent = EmuEvent*;
 
 constexpr CUresult kSuccess = 0, kInvalidValue = 1, kOutOfMemory = 2, kInvalidDevice = 101,
                    kInvalidHandle = 400, kNotFound = 500, kLaunchFailed = 719;
@@ -399,6 +402,27 @@ CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, uns
                     return kLaunchFailed;
                 }
             }
+    return kSuccess;
+}
+
+// Events (the kernel profile's, MKDT_CUDA_PROFILE=1): streams are synchronous here, so an
+// event's time is the host's clock when it is recorded; an emulated kernel's "time" is its CPU time.
+CUresult cuEventCreate(CUevent* e, unsigned) { *e = new EmuEvent{0}; return kSuccess; }
+CUresult cuEventDestroy_v2(CUevent e) { delete e; return kSuccess; }
+CUresult cuEventSynchronize(CUevent e) { return e ? kSuccess : kInvalidHandle; }
+CUresult cuEventQuery(CUevent e) { return e ? kSuccess : kInvalidHandle; }
+
+CUresult cuEventRecord(CUevent e, CUstream)
+{
+    if (!e) return kInvalidHandle;
+    e->ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    return kSuccess;
+}
+
+CUresult cuEventElapsedTime(float* ms, CUevent start, CUevent end)
+{
+    if (!start || !end) return kInvalidHandle;
+    *ms = (float)(end->ms - start->ms);
     return kSuccess;
 }
 

@@ -12,6 +12,7 @@ import org.mkdt.backend.cuda.CudaBackend;
 import org.mkdt.backend.cpu.Parallel;
 import org.mkdt.bench.ExpertStepBench;
 import org.mkdt.bench.GemmBench;
+import org.mkdt.bench.KernelModel;
 import org.mkdt.bench.MetaGradBench;
 import org.mkdt.metagrad.MetaGradResult;
 import org.mkdt.metagrad.RecomputeMetaGrad;
@@ -153,6 +154,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         long[] peak = new long[1];
         long launchesBefore = cuda ? ((CudaBackend) backend).kernelLaunches() : 0;
+        if (cuda) ((CudaBackend) backend).resetKernelProfile();
         // On the GPU one untimed iteration first (module loading, allocator warm-up); on the CPU
         // an iteration takes minutes, so none.
         Timing.Stats s = Timing.measure(cuda ? 1 : 0, iterations, () -> {
@@ -181,9 +183,11 @@ public final class BenchCommand implements Callable<Integer> {
             m.put("device_peak_reserved_bytes", ((CudaBackend) backend).peakReservedBytes());
             // untimed warm-up iteration + timed ones, all alike
             m.put("kernel_launches_per_iteration", (((CudaBackend) backend).kernelLaunches() - launchesBefore) / (s.repeats() + 1));
+            m.put("kernel_profile", KernelModel.json(((CudaBackend) backend).kernelProfile(), s.repeats() + 1));
         }
         emit(out, mapper, m, String.format("%.1f s per iteration (median of %d; includes JIT warm-up when 1), peak %,d bytes above the %,d bytes of inputs",
                 s.median(), s.repeats(), peak[0], bench.inputBytes()));
+        if (cuda && !json) KernelModel.table(((CudaBackend) backend).kernelProfile(), s.repeats() + 1, 15).forEach(out::println);
         return 0;
     }
 
@@ -204,6 +208,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         ExpertStepBench bench = new ExpertStepBench(backend, batchStudents, batch, width, 512);
         long launchesBefore = backend instanceof CudaBackend cuda ? cuda.kernelLaunches() : 0;
+        if (backend instanceof CudaBackend cuda) cuda.resetKernelProfile();
         Timing.Stats s = Timing.measure(warmup, reps, () -> bench.run(steps));
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("what", "expert_steps");
@@ -221,9 +226,11 @@ public final class BenchCommand implements Callable<Integer> {
             m.put("device_peak_reserved_bytes", cuda.peakReservedBytes());
             // one SGD step of all S students; warm-up and timed repeats alike
             m.put("kernel_launches_per_step", (cuda.kernelLaunches() - launchesBefore) / ((long) (warmup + s.repeats()) * steps));
+            m.put("kernel_profile", KernelModel.json(cuda.kernelProfile(), (long) (warmup + s.repeats()) * steps));
         }
         emit(out, new ObjectMapper(), m, String.format("%.1f images/s (%d students x batch %d x %d steps in %.3f s, median of %d)",
                 bench.images(steps) / s.median(), batchStudents, batch, steps, s.median(), s.repeats()));
+        if (backend instanceof CudaBackend cuda && !json) KernelModel.table(cuda.kernelProfile(), (long) (warmup + s.repeats()) * steps, 15).forEach(out::println);
         return 0;
     }
 

@@ -26,7 +26,7 @@ final class AdjointKernel {
         int n = a.numel();
         if (n == 0 && s == null) return;
         // Four elements per thread on the float4 path (as sgd.cu); at least one block for the scalar.
-        launcher.launch("adjoint_step_f32", step, Launcher.blocks((n + 3L) / 4, BLOCK, Launcher.MAX_BLOCKS), BLOCK,
+        launcher.launch("adjoint_step_f32", KernelProfile.Cost.floats(2L * n, 3L * n), step, Launcher.blocks((n + 3L) / 4, BLOCK, Launcher.MAX_BLOCKS), BLOCK,
                 ptr(a), ptr(h), n, (float) alpha, ptr(s), s == null ? null : ptr(dAlpha));
     }
 }

@@ -141,13 +141,13 @@ final class Conv2dKernel {
 
     /** col (students blocks of (R, g*P), colStride apart) = im2col of g images of each student. */
     private void launchIm2col(Dims d, CUdeviceptr x, CUdeviceptr col, int students, int g, long colStride) {
-        launcher.launchGrid("im2col_f32", im2col, Launcher.blocks((long) d.ci() * g * d.p(), BLOCK, Launcher.MAX_BLOCKS), students, 1, BLOCK, 1, 0,
+        launcher.launchGrid("im2col_f32", KernelProfile.Cost.floats(0, (long) students * g * ((long) d.rows() * d.p() + d.imageX())), im2col, Launcher.blocks((long) d.ci() * g * d.p(), BLOCK, Launcher.MAX_BLOCKS), students, 1, BLOCK, 1, 0,
                 x, col, g, d.ci(), d.h(), d.w(), d.kh(), d.kw(), d.ho(), d.wo(), d.stride(), d.pad(), d.studentX(), colStride);
     }
 
     /** dst (C, g*P) per student, dstStride apart = src (g, C, P) per student, srcStride apart, rearranged. */
     private void launchGcpToCgp(CUdeviceptr src, CUdeviceptr dst, int students, int g, int c, int p, long srcStride, long dstStride) {
-        launcher.launchGrid("gcp_to_cgp_f32", gcpToCgp, Launcher.blocks((long) g * c * p, BLOCK, Launcher.MAX_BLOCKS), students, 1, BLOCK, 1, 0,
+        launcher.launchGrid("gcp_to_cgp_f32", KernelProfile.Cost.floats(0, 2L * students * g * c * p), gcpToCgp, Launcher.blocks((long) g * c * p, BLOCK, Launcher.MAX_BLOCKS), students, 1, BLOCK, 1, 0,
                 src, dst, g, c, p, srcStride, dstStride);
     }
 
@@ -169,7 +169,7 @@ final class Conv2dKernel {
                     launchIm2col(d, plus(ptr(x), s0 * d.studentX() + n0 * d.imageX()), col.ptr(), ns, g, colLen);
                     gemm.run(gemm.defaultVersion(), new GemmKernel.Batch(ns, d.studentW(), colLen, outLen), d.co(), q, d.rows(),
                             plus(ptr(w), s0 * d.studentW()), d.rows(), false, col.ptr(), q, false, tmp.ptr(), q, 0f);
-                    launcher.launchGrid("cgp_to_gcp_f32", cgpToGcp, Launcher.blocks((long) g * d.co() * d.p(), BLOCK, Launcher.MAX_BLOCKS), ns, 1, BLOCK, 1, 0,
+                    launcher.launchGrid("cgp_to_gcp_f32", KernelProfile.Cost.floats(bias == null ? 0 : outLen * ns, 2L * ns * outLen), cgpToGcp, Launcher.blocks((long) g * d.co() * d.p(), BLOCK, Launcher.MAX_BLOCKS), ns, 1, BLOCK, 1, 0,
                             tmp.ptr(), bias == null ? null : plus(ptr(bias), (long) s0 * d.co()), plus(ptr(y), s0 * d.studentY() + n0 * d.imageY()),
                             g, d.co(), d.p(), outLen, (long) d.co(), d.studentY());
                 }
@@ -198,7 +198,7 @@ final class Conv2dKernel {
                     launchGcpToCgp(plus(ptr(dy), s0 * d.studentY() + n0 * d.imageY()), dyp.ptr(), ns, g, d.co(), d.p(), d.studentY(), dypLen);
                     gemm.run(gemm.defaultVersion(), new GemmKernel.Batch(ns, d.studentW(), dypLen, colLen), d.rows(), q, d.co(),
                             plus(ptr(w), s0 * d.studentW()), d.rows(), true, dyp.ptr(), q, false, dcol.ptr(), q, 0f);
-                    launcher.launchGrid("col2im_f32", col2im, Launcher.blocks((long) g * d.imageX(), BLOCK, Launcher.MAX_BLOCKS), ns, 1, BLOCK, 1, 0,
+                    launcher.launchGrid("col2im_f32", KernelProfile.Cost.floats(colLen * ns, ns * (colLen + (long) g * d.imageX())), col2im, Launcher.blocks((long) g * d.imageX(), BLOCK, Launcher.MAX_BLOCKS), ns, 1, BLOCK, 1, 0,
                             dcol.ptr(), plus(ptr(dx), s0 * d.studentX() + n0 * d.imageX()), g, d.ci(), d.h(), d.w(), d.kh(), d.kw(), d.ho(), d.wo(),
                             d.stride(), d.pad(), colLen, d.studentX());
                 }

@@ -101,6 +101,17 @@ public final class CudaBackend implements Backend {
         return launcher.launches();
     }
 
+    /** Launches by kernel and grid since the last {@link #resetKernelProfile}, with FLOPs, bytes and (MKDT_CUDA_PROFILE=1) event times. */
+    public KernelProfile.Snapshot kernelProfile() {
+        device.makeCurrent();
+        return launcher.profile().snapshot();
+    }
+
+    public void resetKernelProfile() {
+        device.makeCurrent();
+        launcher.profile().reset();
+    }
+
     /** Waits for all queued work (benchmarks call this inside the timed region). */
     public void synchronize() {
         device.synchronize();
@@ -159,7 +170,10 @@ public final class CudaBackend implements Backend {
         if (dtype != DType.F32) throw new IllegalArgumentException(F32_ONLY);
         device.makeCurrent();
         CudaStorage s = new CudaStorage(this, allocator, dtype, numel);
-        if (numel > 0 && fillBits != null) cuMemsetD32Async(s.pointer(0), fillBits, numel, device.stream());
+        if (numel > 0 && fillBits != null) {
+            cuMemsetD32Async(s.pointer(0), fillBits, numel, device.stream());
+            launcher.profile().memset((long) numel * Float.BYTES);
+        }
         return s;
     }
 
@@ -220,7 +234,10 @@ public final class CudaBackend implements Backend {
     @Override
     public void fill(Tensor dst, double value) {
         device.makeCurrent();
-        if (dst.numel() > 0) cuMemsetD32Async(ptr(dst), Float.floatToRawIntBits((float) value), dst.numel(), device.stream());
+        if (dst.numel() > 0) {
+            cuMemsetD32Async(ptr(dst), Float.floatToRawIntBits((float) value), dst.numel(), device.stream());
+            launcher.profile().memset((long) dst.numel() * Float.BYTES);
+        }
     }
 
     // ---- compute: each delegates to the kernel class of the same stem -------------------------
@@ -301,6 +318,17 @@ public final class CudaBackend implements Backend {
     public void reluPool2Grad(Tensor dy, Tensor x, Tensor scale, Tensor shift, Tensor dx) {
         device.makeCurrent();
         reluPool2.backward(dy, x, scale, shift, dx);
+    }
+
+    /** One fused pass (relupool2_backward_affine_f32) instead of the default's six full-size passes and a memset. */
+    @Override
+    public void reluPool2Backward(Tensor dy, Tensor x, Tensor scale, Tensor shift, Tensor dx, Tensor dscale, Tensor dshift) {
+        if (scale == null || shift == null) {
+            Backend.super.reluPool2Backward(dy, x, scale, shift, dx, dscale, dshift);
+            return;
+        }
+        device.makeCurrent();
+        reluPool2.backwardAffine(dy, x, scale, shift, dx, dscale, dshift);
     }
 
     @Override

@@ -63,17 +63,17 @@ final class ElementwiseKernel {
     void unary(UnaryOp op, Tensor x, Tensor out) {
         int n = out.numel();
         int[] w = walk(Broadcast.plan(out.shape(), x.shape()), 1);
-        launcher.launch("unary_f32", unary, Launcher.blocks(n, BLOCK, Launcher.MAX_BLOCKS), BLOCK, code(op), ptr(x), ptr(out), n, w);
+        launcher.launch("unary_f32 " + op.name().toLowerCase(java.util.Locale.ROOT), KernelProfile.Cost.floats(n, (long) x.numel() + n), unary, Launcher.blocks(n, BLOCK, Launcher.MAX_BLOCKS), BLOCK, code(op), ptr(x), ptr(out), n, w);
     }
 
     void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
         int n = out.numel();
         int[] w = walk(Broadcast.plan(out.shape(), a.shape(), b.shape()), 2);
-        launcher.launch("binary_f32", binary, Launcher.blocks(n, BLOCK, Launcher.MAX_BLOCKS), BLOCK, code(op), ptr(a), ptr(b), ptr(out), n, w);
+        launcher.launch("binary_f32 " + op.name().toLowerCase(java.util.Locale.ROOT), KernelProfile.Cost.floats(n, (long) a.numel() + b.numel() + n), binary, Launcher.blocks(n, BLOCK, Launcher.MAX_BLOCKS), BLOCK, code(op), ptr(a), ptr(b), ptr(out), n, w);
     }
 
     void affine(Tensor x, double scale, double shift, Tensor out) {
         int n = out.numel();
-        launcher.launch("affine_f32", affine, Launcher.blocks(n, BLOCK, Launcher.MAX_BLOCKS), BLOCK, ptr(x), ptr(out), n, (float) scale, (float) shift);
+        launcher.launch("affine_f32", KernelProfile.Cost.floats(2L * n, 2L * n), affine, Launcher.blocks(n, BLOCK, Launcher.MAX_BLOCKS), BLOCK, ptr(x), ptr(out), n, (float) scale, (float) shift);
     }
 }

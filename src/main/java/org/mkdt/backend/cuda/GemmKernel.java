@@ -143,7 +143,7 @@ public final class GemmKernel {
             case NAIVE -> {
                 int per = Launcher.MAX_GRID_YZ;
                 for (int s0 = 0; s0 < batch.count(); s0 += per) {
-                    launcher.launchGrid("gemm_naive_f32", naive, Launcher.ceilDiv(n, 16), Math.min(Launcher.ceilDiv(m, 16), 65535),
+                    launcher.launchGrid("gemm_naive_f32", gemmCost(Math.min(per, batch.count() - s0), 1, m, n, k, beta), naive, Launcher.ceilDiv(n, 16), Math.min(Launcher.ceilDiv(m, 16), 65535),
                             Math.min(per, batch.count() - s0), 16, 16, 0, m, n, k, plus(a, s0 * batch.strideA()), lda, transA ? 1 : 0,
                             plus(b, s0 * batch.strideB()), ldb, transB ? 1 : 0, plus(c, s0 * batch.strideC()), ldc, beta,
                             batch.strideA(), batch.strideB(), batch.strideC());
@@ -155,6 +155,12 @@ public final class GemmKernel {
                 cublas.sgemm(batch, m, n, k, a, lda, transA, b, ldb, transB, c, ldc, beta);
             }
         }
+    }
+
+    /** {@code count} products of (M, K) by (K, N): 2MNK FLOPs each; A and B read, C written once per K slice (and read where beta is 1). */
+    private static KernelProfile.Cost gemmCost(int count, int splits, int m, int n, int k, float beta) {
+        long mn = (long) m * n;
+        return KernelProfile.Cost.floats(2L * mn * k * count, count * ((long) m * k + (long) k * n + mn * splits + (beta != 0f ? mn : 0)));
     }
 
     /**
@@ -176,7 +182,7 @@ public final class GemmKernel {
         int per = studentsPerLaunch(batch.count(), splits);
         for (int s0 = 0; s0 < batch.count(); s0 += per) {
             int students = Math.min(per, batch.count() - s0);
-            launcher.launchGrid(name, tiled[idx], Launcher.ceilDiv(n, TILE), Math.min(Launcher.ceilDiv(m, TILE), 65535), students * splits, 256, 1, 0,
+            launcher.launchGrid(name, gemmCost(students, splits, m, n, k, beta), tiled[idx], Launcher.ceilDiv(n, TILE), Math.min(Launcher.ceilDiv(m, TILE), 65535), students * splits, 256, 1, 0,
                     m, n, k, plus(a, s0 * batch.strideA()), lda, plus(b, s0 * batch.strideB()), ldb, plus(c, s0 * batch.strideC()), ldc, beta,
                     kChunk, sliceStride, bits, batch.strideA(), batch.strideB(), batch.strideC());
         }

@@ -28,14 +28,14 @@ final class InstanceNormKernel {
 
     /** x (N, C, H, W) -> xhat (N, C, H, W), rstd (N, C, 1, 1). */
     void forward(Tensor x, double eps, Tensor xhat, Tensor rstd) {
-        launcher.launch("instancenorm_forward_f32", forward, planes(x), BLOCK, ptr(x), ptr(xhat), ptr(rstd), planes(x), planeSize(x), (float) eps);
+        launcher.launch("instancenorm_forward_f32", KernelProfile.Cost.floats(6L * x.numel(), 2L * x.numel() + planes(x)), forward, planes(x), BLOCK, ptr(x), ptr(xhat), ptr(rstd), planes(x), planeSize(x), (float) eps);
     }
 
     void backward(Tensor g, Tensor xhat, Tensor rstd, Tensor dx) {
-        launcher.launch("instancenorm_backward_f32", backward, planes(g), BLOCK, ptr(g), ptr(xhat), ptr(rstd), ptr(dx), planes(g), planeSize(g));
+        launcher.launch("instancenorm_backward_f32", KernelProfile.Cost.floats(8L * g.numel(), 3L * g.numel() + planes(g)), backward, planes(g), BLOCK, ptr(g), ptr(xhat), ptr(rstd), ptr(dx), planes(g), planeSize(g));
     }
 
     void gradGrad(Tensor u, Tensor g, Tensor xhat, Tensor rstd, Tensor out) {
-        launcher.launch("instancenorm_gradgrad_f32", gradGrad, planes(u), BLOCK, ptr(u), ptr(g), ptr(xhat), ptr(rstd), ptr(out), planes(u), planeSize(u));
+        launcher.launch("instancenorm_gradgrad_f32", KernelProfile.Cost.floats(12L * u.numel(), 4L * u.numel() + planes(u)), gradGrad, planes(u), BLOCK, ptr(u), ptr(g), ptr(xhat), ptr(rstd), ptr(out), planes(u), planeSize(u));
     }
 }

@@ -41,6 +41,8 @@ final class Launcher {
     private final CudaDevice device;
     /** Kernels launched so far (all threads): what a CUDA graph of a step would replace. */
     private final java.util.concurrent.atomic.LongAdder launches = new java.util.concurrent.atomic.LongAdder();
+    /** Launches by kernel and grid with their FLOPs and bytes (and event times under MKDT_CUDA_PROFILE=1). */
+    private final KernelProfile profile = new KernelProfile();
     private final ThreadLocal<Slots> slots = ThreadLocal.withInitial(Slots::new);
 
     Launcher(CudaDevice device) {
@@ -58,12 +60,15 @@ final class Launcher {
         return (a + b - 1) / b;
     }
 
-    /** Launch with a 3-D grid and a 2-D block. */
-    void launchGrid(String name, CUfunction f, int gridX, int gridY, int gridZ, int blockX, int blockY, int sharedBytes, Object... args) {
+    /** Launch with a 3-D grid and a 2-D block; {@code cost} is what it computes and moves (for the profile). */
+    void launchGrid(String name, KernelProfile.Cost cost, CUfunction f, int gridX, int gridY, int gridZ, int blockX, int blockY, int sharedBytes,
+            Object... args) {
         Pointer params = arguments(args);
         try {
+            jcuda.driver.CUevent start = profile.before(device.stream());
             cuLaunchKernel(f, gridX, gridY, gridZ, blockX, blockY, 1, sharedBytes, device.stream(), params, null);
             launches.increment();
+            profile.after(name, gridX, gridY, gridZ, cost, start, device.stream());
             if (SYNC_EACH) cuStreamSynchronize(device.stream());
         } catch (CudaException e) {
             throw new CudaException("kernel " + name + " (grid " + gridX + "x" + gridY + "x" + gridZ + ", block " + blockX + "x" + blockY + "): " + e.getMessage());
@@ -81,8 +86,12 @@ final class Launcher {
     }
 
     /** 1-D launch. */
-    void launch(String name, CUfunction f, int grid, int block, Object... args) {
-        launchGrid(name, f, grid, 1, 1, block, 1, 0, args);
+    void launch(String name, KernelProfile.Cost cost, CUfunction f, int grid, int block, Object... args) {
+        launchGrid(name, cost, f, grid, 1, 1, block, 1, 0, args);
+    }
+
+    KernelProfile profile() {
+        return profile;
     }
 
     /** One thread's reusable argument slots. */

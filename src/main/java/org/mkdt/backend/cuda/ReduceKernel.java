@@ -92,7 +92,7 @@ final class ReduceKernel {
 
     /** out (len) = sum over s of partials (slices, len), in slice order: the second half of a split-K product. */
     void sumSlices(CUdeviceptr partials, int slices, int len, CUdeviceptr out) {
-        launcher.launch("sum_slices_f32", sumSlices, Launcher.blocks(len, BLOCK, Launcher.MAX_BLOCKS), BLOCK, partials, out, slices, len);
+        launcher.launch("sum_slices_f32", KernelProfile.Cost.floats((long) slices * len, (long) (slices + 1) * len), sumSlices, Launcher.blocks(len, BLOCK, Launcher.MAX_BLOCKS), BLOCK, partials, out, slices, len);
     }
 
     void reduce(Kind kind, Tensor x, Tensor out) {
@@ -102,15 +102,15 @@ final class ReduceKernel {
         int code = kind == Kind.SUM ? 0 : 1;
         int chunks = chunks(numOut, redLen);
         if (chunks == 1) {
-            launcher.launch("reduce_f32", reduce, numOut, BLOCK, code, ptr(x), ptr(out), numOut, redLen, 1, w);
+            launcher.launch("reduce_f32", KernelProfile.Cost.floats(x.numel(), (long) x.numel() + numOut), reduce, numOut, BLOCK, code, ptr(x), ptr(out), numOut, redLen, 1, w);
             return;
         }
         DeviceAllocator.Block partials = backend.scratch((long) numOut * chunks * Float.BYTES);
         try {
             CUdeviceptr p = partials.ptr();
-            launcher.launch("reduce_f32", reduce, numOut * chunks, BLOCK, code, ptr(x), p, numOut, redLen, chunks, w);
+            launcher.launch("reduce_f32", KernelProfile.Cost.floats(x.numel(), (long) x.numel() + (long) numOut * chunks), reduce, numOut * chunks, BLOCK, code, ptr(x), p, numOut, redLen, chunks, w);
             int[] second = walk(new int[] {numOut, chunks}, new int[] {numOut, 1});
-            launcher.launch("reduce_f32", reduce, numOut, BLOCK, code, p, ptr(out), numOut, chunks, 1, second);
+            launcher.launch("reduce_f32", KernelProfile.Cost.floats((long) numOut * chunks, (long) numOut * (chunks + 1)), reduce, numOut, BLOCK, code, p, ptr(out), numOut, chunks, 1, second);
         } finally {
             backend.releaseScratch(partials);
         }

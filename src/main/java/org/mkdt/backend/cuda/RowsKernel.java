@@ -29,7 +29,7 @@ final class RowsKernel {
         int rowLen = out.numel() / Math.max(idx.length, 1);
         DeviceAllocator.Block d = backend.uploadInts(idx);
         try {
-            launcher.launch("gather_rows_f32", gather, Launcher.blocks(out.numel(), BLOCK, Launcher.MAX_BLOCKS), BLOCK,
+            launcher.launch("gather_rows_f32", KernelProfile.Cost.floats(0, 2L * out.numel()), gather, Launcher.blocks(out.numel(), BLOCK, Launcher.MAX_BLOCKS), BLOCK,
                     ptr(x), d.ptr(), ptr(out), idx.length, rowLen);
         } finally {
             backend.releaseScratch(d);
@@ -45,7 +45,7 @@ final class RowsKernel {
         DeviceAllocator.Block d = backend.uploadInts(packed);
         try {
             var base = d.ptr();
-            launcher.launch("scatter_add_rows_f32", scatterAdd, Launcher.blocks((long) targets * rowLen, BLOCK, Launcher.MAX_BLOCKS), BLOCK,
+            launcher.launch("scatter_add_rows_f32", KernelProfile.Cost.floats(src.numel(), src.numel() + 2L * targets * rowLen), scatterAdd, Launcher.blocks((long) targets * rowLen, BLOCK, Launcher.MAX_BLOCKS), BLOCK,
                     ptr(src), base, base.withByteOffset((long) targets * Integer.BYTES),
                     base.withByteOffset((long) (2 * targets + 1) * Integer.BYTES), ptr(out), targets, rowLen);
         } finally {

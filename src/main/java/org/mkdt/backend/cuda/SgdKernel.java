@@ -18,7 +18,7 @@ final class SgdKernel {
 
     void step(Tensor theta, Tensor grad, Tensor buf, double lr, double momentum, double weightDecay, boolean firstStep) {
         int n = theta.numel();
-        launcher.launch("sgd_step_f32", step, Launcher.blocks(n, BLOCK, Launcher.MAX_BLOCKS), BLOCK, ptr(theta), ptr(grad), ptr(buf), n,
+        launcher.launch("sgd_step_f32", KernelProfile.Cost.floats(5L * n, 5L * n), step, Launcher.blocks(n, BLOCK, Launcher.MAX_BLOCKS), BLOCK, ptr(theta), ptr(grad), ptr(buf), n,
                 (float) lr, (float) momentum, (float) weightDecay, firstStep ? 1 : 0);
     }
 }

@@ -2,6 +2,7 @@ package org.mkdt.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mkdt.testing.Close.assertClose;
 
 import java.util.ArrayList;
@@ -288,6 +289,36 @@ class CudaBatchedTest {
                     CPU.reluPool2Grad(cdy, cpuArgs[k][1], cpuArgs[k][2], cpuArgs[k][3], cdx);
                     cuda.reluPool2Grad(gdy, gpuArgs[k][1], gpuArgs[k][2], gpuArgs[k][3], gdx);
                     assertArrayEquals(cdx.toFloatArray(), cuda.downloadFloats(gdx), "reluPool2Grad case " + k + " " + x);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theFusedReluPool2BackwardMatchesTheCpu() {
+        // dx is one rounded product (the bits of the mul op); dscale and dshift are sums in another order (float rounding apart).
+        int[][] shapes = {{1, 1, 2, 2}, {2, 3, 6, 10}, {3, 5, 32, 32}, {64, 128, 16, 16}, {1, 2, 64, 66}};
+        for (int[] sh : shapes) {
+            Shape x = Shape.of(sh), y = Shape.of(sh[0], sh[1], sh[2] / 2, sh[3] / 2), planes = Shape.of(sh[0], sh[1]);
+            float[] z = awkward(61, x.numel()), dy = awkward(62, y.numel()), scale = awkward(63, planes.numel()), shift = awkward(64, planes.numel());
+            try (Scope sc = Scope.open()) {
+                Tensor cdx = Tensor.zeros(CPU, DType.F32, x), cds = Tensor.zeros(CPU, DType.F32, planes), cdt = Tensor.zeros(CPU, DType.F32, planes);
+                CPU.reluPool2Backward(Tensor.of(CPU, y, dy), Tensor.of(CPU, x, z), Tensor.of(CPU, planes, scale), Tensor.of(CPU, planes, shift), cdx, cds, cdt);
+                Tensor gdx = poisoned(x), gds = poisoned(planes), gdt = poisoned(planes);
+                long before = cuda.kernelLaunches();
+                cuda.reluPool2Backward(Tensor.of(cuda, y, dy), Tensor.of(cuda, x, z), Tensor.of(cuda, planes, scale), Tensor.of(cuda, planes, shift), gdx, gds, gdt);
+                assertEquals(1, cuda.kernelLaunches() - before, "one launch");
+                assertArrayEquals(cdx.toFloatArray(), cuda.downloadFloats(gdx), "dx " + x);
+                // Tolerance per plane: float rounding of a sum of up to H*W/4 * 4 terms of |r| <= max|dy| / 4 (times |x|).
+                float[] es = cds.toFloatArray(), et = cdt.toFloatArray(), as = cuda.downloadFloats(gds), at = cuda.downloadFloats(gdt);
+                for (int p = 0; p < es.length; p++) {
+                    for (float[] pair : new float[][] {{es[p], as[p]}, {et[p], at[p]}}) {
+                        if (Float.isNaN(pair[0])) {
+                            assertTrue(Float.isNaN(pair[1]), "plane " + p + " of " + x + ": NaN expected, got " + pair[1]);
+                        } else {
+                            assertEquals(pair[0], pair[1], 1e-5 * sh[2] * sh[3] + 1e-4 * Math.abs(pair[0]), "plane " + p + " of " + x);
+                        }
+                    }
                 }
             }
         }

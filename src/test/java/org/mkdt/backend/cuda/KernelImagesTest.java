@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The committed kernel images match their sources: every kernels/STEM.cu has a fatbin on the
- * class path, and SOURCES.sha256 records the hash of the .cu it was built from. A kernel edited
+ * class path, and SOURCES.sha256 records the hash of the .cu (with the kernels/*.cuh headers) it was built from. A kernel edited
  * without running scripts/build-kernels.sh (on a machine without nvcc) fails here, not on a GPU.
  */
 class KernelImagesTest {
@@ -32,9 +32,12 @@ class KernelImagesTest {
                 recorded.put(p[1], p[0]);
             }
         }
-        List<Path> sources;
+        List<Path> sources, headers;
         try (Stream<Path> s = Files.list(Path.of("kernels"))) {
             sources = s.filter(p -> p.toString().endsWith(".cu")).sorted().toList();
+        }
+        try (Stream<Path> s = Files.list(Path.of("kernels"))) {
+            headers = s.filter(p -> p.toString().endsWith(".cuh")).sorted().toList();
         }
         assertEquals(CudaBackend.KERNEL_FAMILIES.size(), sources.size(), "kernel families loaded by CudaBackend vs kernels/*.cu: " + sources);
         for (Path cu : sources) {
@@ -42,7 +45,11 @@ class KernelImagesTest {
             String stem = name.substring(0, name.length() - 3);
             assertTrue(CudaBackend.KERNEL_FAMILIES.contains(stem), name + " is not loaded by CudaBackend");
             assertNotNull(KernelImagesTest.class.getResource("/org/mkdt/kernels/" + stem + ".fatbin"), stem + ".fatbin missing");
-            String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(cu)));
+            // The .cu and then every header, as scripts/build-kernels.sh hashes them.
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            md.update(Files.readAllBytes(cu));
+            for (Path h : headers) md.update(Files.readAllBytes(h));
+            String sha = HexFormat.of().formatHex(md.digest());
             assertEquals(sha, recorded.get(name), name + " changed since its image was built: run scripts/build-kernels.sh");
         }
     }
