@@ -29,6 +29,9 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | 
 mk 200 bench metagrad --device cuda --steps "$steps" --batch 256 --images 1000 --iterations "$iters" --json | tee -a "$out/mkdt.jsonl"
 mk 200 bench metagrad --device cuda --segments 4 --steps "$steps" --batch 256 --images 1000 --iterations 2 --json | tee -a "$out/mkdt.jsonl"
 mk 200 bench metagrad --device cuda --chunk 64 --steps "$steps" --batch 256 --images 1000 --iterations 2 --json | tee -a "$out/mkdt.jsonl"
+# The same iteration with every launch timed by events (MKDT_CUDA_PROFILE=1: slower on the host,
+# so not the timing figure): measured seconds per kernel and grid beside the dry run's model.
+MKDT_CUDA_PROFILE=1 mk 200 bench metagrad --device cuda --steps "$steps" --batch 256 --images 1000 --iterations 1 > "$out/profile-metagrad.txt"
 for s in 1 4 8; do
   mk 120 bench experts --device cuda --batch-students "$s" --batch 256 --steps 20 --warmup 2 --reps 3 --json | tee -a "$out/mkdt.jsonl"
 done
