@@ -9,6 +9,16 @@
 
 #pragma once
 
+// Lane 0 of each warp gets the sums of the warp's K values (a fixed shuffle tree).
+template <int K>
+__device__ __forceinline__ void warp_sum(float (&v)[K]) {
+#pragma unroll
+    for (int o = 16; o >= 1; o >>= 1) {
+#pragma unroll
+        for (int k = 0; k < K; ++k) v[k] += __shfl_down_sync(0xffffffffu, v[k], o);
+    }
+}
+
 // Sums K values over the block in a fixed order; every thread returns the totals.
 template <int K>
 __device__ __forceinline__ void block_sum(float (&v)[K]) {
@@ -16,11 +26,7 @@ __device__ __forceinline__ void block_sum(float (&v)[K]) {
     __shared__ float total[K];
     const unsigned lane = threadIdx.x & 31u, warp = threadIdx.x >> 5;
     const unsigned nw = blockDim.x >> 5;
-#pragma unroll
-    for (int o = 16; o >= 1; o >>= 1) {
-#pragma unroll
-        for (int k = 0; k < K; ++k) v[k] += __shfl_down_sync(0xffffffffu, v[k], o);
-    }
+    warp_sum(v);
     if (lane == 0) {
 #pragma unroll
         for (int k = 0; k < K; ++k) part[k][warp] = v[k];
@@ -29,11 +35,7 @@ __device__ __forceinline__ void block_sum(float (&v)[K]) {
     if (warp == 0) {
 #pragma unroll
         for (int k = 0; k < K; ++k) v[k] = lane < nw ? part[k][lane] : 0.0f;
-#pragma unroll
-        for (int o = 16; o >= 1; o >>= 1) {
-#pragma unroll
-            for (int k = 0; k < K; ++k) v[k] += __shfl_down_sync(0xffffffffu, v[k], o);
-        }
+        warp_sum(v);
         if (lane == 0) {
 #pragma unroll
             for (int k = 0; k < K; ++k) total[k] = v[k];
