@@ -163,6 +163,7 @@ public final class BenchCommand implements Callable<Integer> {
             return r.loss();
         });
         Map<String, Object> m = new LinkedHashMap<>();
+        org.mkdt.backend.cuda.KernelProfile.Snapshot kernels = null; // one snapshot for the JSON and the table
         m.put("what", "metagrad_iteration");
         m.put("engine", engine);
         m.put("gc", org.mkdt.util.Jvm.collector());
@@ -183,11 +184,12 @@ public final class BenchCommand implements Callable<Integer> {
             m.put("device_peak_reserved_bytes", ((CudaBackend) backend).peakReservedBytes());
             // untimed warm-up iteration + timed ones, all alike
             m.put("kernel_launches_per_iteration", (((CudaBackend) backend).kernelLaunches() - launchesBefore) / (s.repeats() + 1));
-            m.put("kernel_profile", KernelModel.json(((CudaBackend) backend).kernelProfile(), s.repeats() + 1));
+            kernels = ((CudaBackend) backend).kernelProfile();
+            m.put("kernel_profile", KernelModel.json(kernels, s.repeats() + 1));
         }
         emit(out, mapper, m, String.format("%.1f s per iteration (median of %d; includes JIT warm-up when 1), peak %,d bytes above the %,d bytes of inputs",
                 s.median(), s.repeats(), peak[0], bench.inputBytes()));
-        if (cuda && !json) KernelModel.table(((CudaBackend) backend).kernelProfile(), s.repeats() + 1, 15).forEach(out::println);
+        if (kernels != null && !json) KernelModel.table(kernels, s.repeats() + 1, 15).forEach(out::println);
         return 0;
     }
 
@@ -211,6 +213,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (backend instanceof CudaBackend cuda) cuda.resetKernelProfile();
         Timing.Stats s = Timing.measure(warmup, reps, () -> bench.run(steps));
         Map<String, Object> m = new LinkedHashMap<>();
+        org.mkdt.backend.cuda.KernelProfile.Snapshot kernels = null; // one snapshot for the JSON and the table
         m.put("what", "expert_steps");
         m.put("engine", engine(backend));
         m.put("gc", org.mkdt.util.Jvm.collector());
@@ -226,11 +229,12 @@ public final class BenchCommand implements Callable<Integer> {
             m.put("device_peak_reserved_bytes", cuda.peakReservedBytes());
             // one SGD step of all S students; warm-up and timed repeats alike
             m.put("kernel_launches_per_step", (cuda.kernelLaunches() - launchesBefore) / ((long) (warmup + s.repeats()) * steps));
-            m.put("kernel_profile", KernelModel.json(cuda.kernelProfile(), (long) (warmup + s.repeats()) * steps));
+            kernels = cuda.kernelProfile();
+            m.put("kernel_profile", KernelModel.json(kernels, (long) (warmup + s.repeats()) * steps));
         }
         emit(out, new ObjectMapper(), m, String.format("%.1f images/s (%d students x batch %d x %d steps in %.3f s, median of %d)",
                 bench.images(steps) / s.median(), batchStudents, batch, steps, s.median(), s.repeats()));
-        if (backend instanceof CudaBackend cuda && !json) KernelModel.table(cuda.kernelProfile(), (long) (warmup + s.repeats()) * steps, 15).forEach(out::println);
+        if (kernels != null && !json) KernelModel.table(kernels, (long) (warmup + s.repeats()) * steps, 15).forEach(out::println);
         return 0;
     }
 

@@ -41,11 +41,12 @@ public final class ConvNet implements Encoder {
      * part the probe reads, instead of into a head the probe throws away.
      */
     public static ConvNet withoutHead(int inChannels, int imageSize, int width, int depth) {
-        return new ConvNet(inChannels, imageSize, width, depth, width * (imageSize >> depth) * (imageSize >> depth), false);
+        return new ConvNet(inChannels, imageSize, width, depth, 0, false);
     }
 
+    /** outDim is ignored without a head: the output is then the {@link #featureDim} features. */
     private ConvNet(int inChannels, int imageSize, int width, int depth, int outDim, boolean head) {
-        if (inChannels < 1 || width < 1 || depth < 1 || outDim < 1) {
+        if (inChannels < 1 || width < 1 || depth < 1 || (head && outDim < 1)) {
             throw new IllegalArgumentException("ConvNet: channels, width, depth and outDim must be positive (got "
                     + inChannels + ", " + width + ", " + depth + ", " + outDim + ")");
         }
@@ -56,8 +57,8 @@ public final class ConvNet implements Encoder {
         this.imageSize = imageSize;
         this.width = width;
         this.depth = depth;
-        this.outDim = outDim;
         this.head = head;
+        this.outDim = head ? outDim : featureDim();
         ParamLayout.Builder b = new ParamLayout.Builder();
         int c = inChannels;
         for (int i = 0; i < depth; i++) {

@@ -60,16 +60,25 @@ final class ElementwiseKernel {
         return w;
     }
 
+    /** Launch names with the op ("binary_f32 mul"), so the kernel profile tells the ops apart; made once, not per launch. */
+    private static final String[] UNARY_NAMES = names("unary_f32", UnaryOp.values()), BINARY_NAMES = names("binary_f32", BinaryOp.values());
+
+    private static String[] names(String kernel, Enum<?>[] ops) {
+        String[] n = new String[ops.length];
+        for (Enum<?> op : ops) n[op.ordinal()] = kernel + " " + op.name().toLowerCase(java.util.Locale.ROOT);
+        return n;
+    }
+
     void unary(UnaryOp op, Tensor x, Tensor out) {
         int n = out.numel();
         int[] w = walk(Broadcast.plan(out.shape(), x.shape()), 1);
-        launcher.launch("unary_f32 " + op.name().toLowerCase(java.util.Locale.ROOT), KernelProfile.Cost.floats(n, (long) x.numel() + n), unary, Launcher.blocks(n, BLOCK, Launcher.MAX_BLOCKS), BLOCK, code(op), ptr(x), ptr(out), n, w);
+        launcher.launch(UNARY_NAMES[op.ordinal()], KernelProfile.Cost.floats(n, (long) x.numel() + n), unary, Launcher.blocks(n, BLOCK, Launcher.MAX_BLOCKS), BLOCK, code(op), ptr(x), ptr(out), n, w);
     }
 
     void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
         int n = out.numel();
         int[] w = walk(Broadcast.plan(out.shape(), a.shape(), b.shape()), 2);
-        launcher.launch("binary_f32 " + op.name().toLowerCase(java.util.Locale.ROOT), KernelProfile.Cost.floats(n, (long) a.numel() + b.numel() + n), binary, Launcher.blocks(n, BLOCK, Launcher.MAX_BLOCKS), BLOCK, code(op), ptr(a), ptr(b), ptr(out), n, w);
+        launcher.launch(BINARY_NAMES[op.ordinal()], KernelProfile.Cost.floats(n, (long) a.numel() + b.numel() + n), binary, Launcher.blocks(n, BLOCK, Launcher.MAX_BLOCKS), BLOCK, code(op), ptr(a), ptr(b), ptr(out), n, w);
     }
 
     void affine(Tensor x, double scale, double shift, Tensor out) {

@@ -52,21 +52,23 @@ public final class KernelProfile {
         }
     }
 
+    /** A kernel at a grid: the profile's row key (built per launch, so no strings are made on that path). */
+    private record Key(String kernel, int gx, int gy, int gz) {}
+
     private static final class Stat {
-        final String kernel, grid;
+        final Key key;
         long calls, flops, bytes;
         double seconds;
 
-        Stat(String kernel, String grid) {
-            this.kernel = kernel;
-            this.grid = grid;
+        Stat(Key key) {
+            this.key = key;
         }
     }
 
     private record Pending(Stat stat, CUevent start, CUevent end) {}
 
     private final boolean timed;
-    private final Map<String, Stat> stats = new HashMap<>();
+    private final Map<Key, Stat> stats = new HashMap<>();
     private final List<Stat> order = new ArrayList<>();
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private final ArrayDeque<CUevent> spare = new ArrayDeque<>();
@@ -91,13 +93,11 @@ public final class KernelProfile {
 
     /** Counts a launch made after {@link #before}; records its end event when timed. */
     synchronized void after(String kernel, int gx, int gy, int gz, Cost cost, CUevent start, CUstream stream) {
-        String grid = gx + "x" + gy + "x" + gz;
-        Stat s = stats.get(kernel + ' ' + grid);
-        if (s == null) {
-            s = new Stat(kernel, grid);
-            stats.put(kernel + ' ' + grid, s);
-            order.add(s);
-        }
+        Stat s = stats.computeIfAbsent(new Key(kernel, gx, gy, gz), k -> {
+            Stat made = new Stat(k);
+            order.add(made);
+            return made;
+        });
         s.calls++;
         if (cost != null) {
             s.flops += cost.flops();
@@ -120,7 +120,7 @@ public final class KernelProfile {
     synchronized Snapshot snapshot() {
         resolve();
         List<Row> rows = new ArrayList<>();
-        for (Stat s : order) rows.add(new Row(s.kernel, s.grid, s.calls, s.flops, s.bytes, s.seconds));
+        for (Stat s : order) rows.add(new Row(s.key.kernel(), s.key.gx() + "x" + s.key.gy() + "x" + s.key.gz(), s.calls, s.flops, s.bytes, s.seconds));
         return new Snapshot(rows, memsets, memsetBytes, timed);
     }
 
