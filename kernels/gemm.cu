@@ -112,11 +112,16 @@
 // the bits depend on the number of slices.
 //
 // ptxas -v (nvcc 13.0, -O3), 0 bytes stack, 0 spill stores, 0 spill loads for all:
-//   gemm_tiled_{nn,nt,tn,tt}_f32  sm_90: 125 / 127 / 125 / 121 registers,
-//                                 sm_80: 128 / 127 / 128 / 127, 16,896 bytes shared
+//   gemm_tiled_{nn,nt,tn,tt}_f32  sm_90: 120 / 127 / 120 / 120 registers,
+//                                 sm_80: 128 / 127 / 128 / 128, 16,896 bytes shared
 //   gemm_naive_f32                sm_90: 32 registers, sm_80: 32
+//   (Since the k loop moved to gemm_tile.cuh, shared with conv2d_igemm.cu: before, sm_90
+//   125 / 127 / 125 / 121 and sm_80 128 / 127 / 128 / 127. The loop's code is the same; only
+//   the order in which each tile's pointers advance changed.)
 
 #include <cstdint>
+
+#include "gemm_tile.cuh"
 
 // ---------------------------------------------------------------------------------------------
 // naive
@@ -161,36 +166,7 @@ extern "C" __global__ void gemm_naive_f32(int M, int N, int K,
 // tiled (production)
 // ---------------------------------------------------------------------------------------------
 
-#define GEMM_BM 128      // block tile rows (M)
-#define GEMM_BN 128      // block tile columns (N)
-#define GEMM_BK 8        // k depth of one shared-memory tile
-#define GEMM_PAD 4       // row padding of the k-major shared tiles (see header)
-#define GEMM_THREADS 256
-
-// 4-byte global -> shared asynchronous copy (sm_80+). The copy bypasses registers, so the next
-// tile is in flight during the current tile's FFMAs without 8 prefetch registers per thread,
-// which is what keeps the kernel within 128 registers (2 blocks per SM) without spilling.
-// src-size = 0 turns the copy into a zero fill.
-// The CPU emulator (src/test/native/cudaemu) has no PTX: there the copy is the synchronous
-// load it stands for, which is what it is by the time cp_async_wait_all and the barrier after it
-// return.
-__device__ __forceinline__ void cp_async_f32(float* smem, const float* gmem, bool ok)
-{
-#ifdef MKDT_CUDA_EMU
-    *smem = ok ? *gmem : 0.0f;
-#else
-    const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
-    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n"
-                 :: "r"(s), "l"(gmem), "r"(ok ? 4 : 0) : "memory");
-#endif
-}
-
-__device__ __forceinline__ void cp_async_wait_all()
-{
-#ifndef MKDT_CUDA_EMU
-    asm volatile("cp.async.wait_all;\n" ::: "memory");
-#endif
-}
+// The tile geometry, cp.async and the k loop: gemm_tile.cuh (shared with conv2d_igemm.cu).
 
 template <bool TA, bool TB>
 __device__ __forceinline__ void gemm_tiled_body(int M, int N, int K,
@@ -199,12 +175,10 @@ __device__ __forceinline__ void gemm_tiled_body(int M, int N, int K,
                                                 float* __restrict__ C, int ldc, float beta,
                                                 const float* A0, const float* B0)
 {
-    __shared__ __align__(16) float As[2][GEMM_BK][GEMM_BM + GEMM_PAD];
-    __shared__ __align__(16) float Bs[2][GEMM_BK][GEMM_BN + GEMM_PAD];
+    __shared__ __align__(16) GemmTileA As[2];
+    __shared__ __align__(16) GemmTileB Bs[2];
 
     const int tid = threadIdx.x;
-    const int tx = tid & 15;          // micro-tile column group
-    const int ty = tid >> 4;          // micro-tile row group
 
     // ---- per-thread load coordinates inside a tile (independent of the tile position) ----
     // k-contiguous storage (A not transposed, B transposed): rows tid/8 + 32e, k = tid%8, so a
@@ -250,7 +224,8 @@ __device__ __forceinline__ void gemm_tiled_body(int M, int N, int K,
         // Out-of-range elements are copied with src-size 0: cp.async writes zeros and reads
         // nothing. Their source address is still pointed into the operand's allocation (A0, B0:
         // the kernel parameters, see the header), so no address outside an allocation ever
-        // reaches a memory instruction.
+        // reaches a memory instruction. Tiles are issued in order: each call then advances the
+        // pointers to the next one.
         auto issue = [&](int buf, int kLeft) {
 #pragma unroll
             for (int e = 0; e < 4; ++e) {
@@ -259,57 +234,22 @@ __device__ __forceinline__ void gemm_tiled_body(int M, int N, int K,
                 cp_async_f32(&As[buf][aK][aRow + 32 * e], okA ? pA + e * aStrideE : A0, okA);
                 cp_async_f32(&Bs[buf][bK][bCol + 32 * e], okB ? pB + e * bStrideE : B0, okB);
             }
+            pA += aStepT;
+            pB += bStepT;
         };
 
         float acc[8][8];
-#pragma unroll
-        for (int i = 0; i < 8; ++i)
-#pragma unroll
-            for (int j = 0; j < 8; ++j) acc[i][j] = 0.0f;
-
-        if (K > 0) issue(0, K);
-        cp_async_wait_all();
-        __syncthreads();
-
-        int buf = 0;
-        for (int kLeft = K; kLeft > 0; kLeft -= GEMM_BK) {
-            const bool hasNext = kLeft > GEMM_BK;
-            if (hasNext) {
-                pA += aStepT;
-                pB += bStepT;
-                issue(buf ^ 1, kLeft - GEMM_BK);
-            }
-
-#pragma unroll
-            for (int kk = 0; kk < GEMM_BK; ++kk) {
-                const float4 a0 = *reinterpret_cast<const float4*>(&As[buf][kk][ty * 4]);
-                const float4 a1 = *reinterpret_cast<const float4*>(&As[buf][kk][64 + ty * 4]);
-                const float4 b0 = *reinterpret_cast<const float4*>(&Bs[buf][kk][tx * 4]);
-                const float4 b1 = *reinterpret_cast<const float4*>(&Bs[buf][kk][64 + tx * 4]);
-                const float a[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
-                const float b[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
-#pragma unroll
-                for (int i = 0; i < 8; ++i)
-#pragma unroll
-                    for (int j = 0; j < 8; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
-            }
-
-            // The copies into buf^1 were issued above, after the barrier that ended the previous
-            // iteration (the last reader of buf^1), so one wait + one barrier per k-tile is enough.
-            cp_async_wait_all();
-            __syncthreads();
-            buf ^= 1;
-        }
+        gemm_tile_k_loop(K, As, Bs, issue, acc);
 
         // ---- epilogue: C = acc + beta*C, bounds-checked; old C untouched when beta == 0 ----
 #pragma unroll
         for (int i = 0; i < 8; ++i) {
-            const int r = (i < 4) ? ty * 4 + i : 64 + ty * 4 + (i - 4);
+            const int r = gemm_tile_row(i);
             if (r >= mLeft) continue;
             float* cRow = C + ((long long)bm + r) * ldc + bn;
 #pragma unroll
             for (int h = 0; h < 2; ++h) {
-                const int c = h * 64 + tx * 4;
+                const int c = gemm_tile_col(h);
                 const float* v = &acc[i][h * 4];
                 if (vecC && c + 3 < nLeft) {
                     float4 out = make_float4(v[0], v[1], v[2], v[3]);

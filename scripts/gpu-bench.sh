@@ -31,6 +31,8 @@ mk 200 bench metagrad --device cuda --segments 4 --steps "$steps" --batch 256 --
 mk 200 bench metagrad --device cuda --chunk 64 --steps "$steps" --batch 256 --images 1000 --iterations 2 --json | tee -a "$out/mkdt.jsonl"
 # The same iteration with every launch timed by events (MKDT_CUDA_PROFILE=1: slower on the host,
 # so not the timing figure): measured seconds per kernel and grid beside the dry run's model.
+# The same iteration with the convolutions on im2col + GEMM instead of the implicit GEMM.
+MKDT_CUDA_CONV=im2col mk 200 bench metagrad --device cuda --steps "$steps" --batch 256 --images 1000 --iterations 2 --json > "$out/mkdt-im2col.jsonl"
 MKDT_CUDA_PROFILE=1 mk 200 bench metagrad --device cuda --steps "$steps" --batch 256 --images 1000 --iterations 1 > "$out/profile-metagrad.txt"
 for s in 1 4 8; do
   mk 120 bench experts --device cuda --batch-students "$s" --batch 256 --steps 20 --warmup 2 --reps 3 --json | tee -a "$out/mkdt.jsonl"
@@ -55,7 +57,7 @@ out = pathlib.Path(sys.argv[1])
 def rows(name):
     p = out / name
     return [json.loads(l) for l in p.read_text().splitlines() if l.startswith("{")] if p.exists() else []
-mk, th = rows("mkdt.jsonl"), rows("torch.jsonl")
+mk, th, mi = rows("mkdt.jsonl"), rows("torch.jsonl"), rows("mkdt-im2col.jsonl")
 def one(rs, **kv):
     return next((r for r in rs if all(r.get(k) == v for k, v in kv.items())), None)
 m1, m4 = one(mk, what="metagrad_iteration", segments=1, chunk=0), one(mk, what="metagrad_iteration", segments=4)
@@ -66,6 +68,9 @@ print("| measurement | mkdt | PyTorch | ratio (goal) |")
 print("|---|---|---|---|")
 if m1 and td:
     print(f"| s per MKDT iteration, 1 segment | {m1['seconds_median']:.3f} | {td['seconds_median']:.3f} | {m1['seconds_median'] / td['seconds_median']:.2f} (<= 0.33) |")
+mi1 = one(mi, what="metagrad_iteration")
+if mi1 and td:
+    print(f"| s per MKDT iteration, 1 segment, im2col convolutions (MKDT_CUDA_CONV=im2col) | {mi1['seconds_median']:.3f} | {td['seconds_median']:.3f} | {mi1['seconds_median'] / td['seconds_median']:.2f} |")
 if m4 and td:
     print(f"| s per segment, 4 segments as one batch | {m4['seconds_per_segment']:.3f} | {td['seconds_median']:.3f} | {m4['seconds_per_segment'] / td['seconds_median']:.2f} (<= 0.33) |")
 if m1 and td:

@@ -2,13 +2,16 @@ package org.mkdt.bench;
 
 import java.util.concurrent.TimeUnit;
 import org.mkdt.backend.ConvGeometry;
+import org.mkdt.backend.cuda.ConvAlgorithm;
 import org.mkdt.backend.cuda.CudaBackend;
 import org.mkdt.tensor.Tensor;
 import org.openjdk.jmh.annotations.*;
 
 /**
- * kernels/conv2d.cu (+ gemm.cu): the MKDT student's 3x3 convolutions at batch 256, forward,
- * data gradient and weight gradient, kernel only. GFLOP/s counts 2 N Co Ci 9 H W per pass.
+ * The MKDT student's 3x3 convolutions at batch 256, forward, data gradient and weight
+ * gradient, kernel only, by both algorithms side by side: the implicit GEMM
+ * (kernels/conv2d_igemm.cu) and im2col + GEMM (kernels/conv2d.cu + gemm.cu). GFLOP/s counts
+ * 2 N Co Ci 9 H W per pass.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -24,12 +27,16 @@ public class Conv2dCudaBenchmark {
     @Param({"3x32", "128x32", "128x16", "128x8"})
     String layer;
 
+    @Param({"IMPLICIT", "IM2COL"})
+    ConvAlgorithm algorithm;
+
     private CudaBackend cuda;
     private ConvCase c;
 
     @Setup
     public void setup() {
         cuda = CudaBench.backend();
+        cuda.convAlgorithm(algorithm);
         c = new ConvCase(cuda, layer);
     }
 

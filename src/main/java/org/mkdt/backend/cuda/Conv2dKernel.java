@@ -10,8 +10,18 @@ import org.mkdt.backend.ConvGeometry;
 import org.mkdt.tensor.Tensor;
 
 /**
- * kernels/conv2d.cu + kernels/gemm.cu: convolution as im2col + GEMM, in groups of G images so
- * that the column matrix stays within a fixed workspace.
+ * The convolution's three products, by one of two algorithms ({@link ConvAlgorithm}).
+ *
+ * <p><b>Implicit GEMM</b> (kernels/conv2d_igemm.cu, the default): one launch per product and
+ * per chunk of at most 65535 students, over all N images at once: the tiled GEMM reads its
+ * operand tiles straight from the NCHW tensors and writes NCHW, so there is no column matrix,
+ * no permutation and no workspace. The weight gradient's long K (N*Ho*Wo) is split into slices
+ * as the tiled GEMM's is, and the slices are added by the same fixed-order sum. Covered: any
+ * size whose per-student tensors stay below 2^31 floats and whose image sides stay below 2^14;
+ * the data gradient at stride 1. Anything else runs by im2col, below.
+ *
+ * <p><b>im2col + GEMM</b> (kernels/conv2d.cu + kernels/gemm.cu), in groups of G images so that
+ * the column matrix stays within a fixed workspace.
  *
  * <p>For a group, col (Ci*Kh*Kw, G*Ho*Wo) holds the receptive fields (column = image, then
  * output position). Then
@@ -56,9 +66,11 @@ final class Conv2dKernel {
     private final GemmKernel gemm;
     private final CudaBackend backend;
     private final CUfunction im2col, col2im, cgpToGcp, gcpToCgp;
+    private final CUfunction implicitForward, implicitDataGrad, implicitWeightGrad;
     private volatile long workspace = WORKSPACE;
+    private volatile ConvAlgorithm algorithm = ConvAlgorithm.fromEnvironment(System.getenv("MKDT_CUDA_CONV"));
 
-    Conv2dKernel(KernelModule m, Launcher launcher, GemmKernel gemm, CudaBackend backend) {
+    Conv2dKernel(KernelModule m, KernelModule implicit, Launcher launcher, GemmKernel gemm, CudaBackend backend) {
         this.launcher = launcher;
         this.gemm = gemm;
         this.backend = backend;
@@ -66,6 +78,19 @@ final class Conv2dKernel {
         col2im = m.function("col2im_f32");
         cgpToGcp = m.function("cgp_to_gcp_f32");
         gcpToCgp = m.function("gcp_to_cgp_f32");
+        implicitForward = implicit.function("conv_igemm_forward_f32");
+        implicitDataGrad = implicit.function("conv_igemm_data_grad_f32");
+        implicitWeightGrad = implicit.function("conv_igemm_weight_grad_f32");
+    }
+
+    ConvAlgorithm algorithm() {
+        return algorithm;
+    }
+
+    ConvAlgorithm algorithm(ConvAlgorithm a) {
+        ConvAlgorithm old = algorithm;
+        algorithm = java.util.Objects.requireNonNull(a, "algorithm");
+        return old;
     }
 
     /**
@@ -114,6 +139,20 @@ final class Conv2dKernel {
         long studentW() {
             return (long) co * rows();
         }
+
+        /**
+         * Whether kernels/conv2d_igemm.cu covers these sizes: its offsets within a student are
+         * 32-bit, its image sides and tap offsets 16-bit (packed two to a register), and the
+         * output channels of the forward pass (input channels of the data gradient) are
+         * gridDim.y tiles of 128.
+         */
+        boolean implicitFits() {
+            long side = 1 << 14;
+            return studentX() < Integer.MAX_VALUE && studentY() < Integer.MAX_VALUE && (long) n * p() < Integer.MAX_VALUE
+                    && studentW() < Integer.MAX_VALUE && h < side && w < side && ho < side && wo < side
+                    && (long) ho * stride + kh < side && (long) wo * stride + kw < side && pad < side && kh < side && kw < side
+                    && Launcher.ceilDiv(Math.max(ci, co), GemmKernel.TILE) <= Launcher.MAX_GRID_YZ;
+        }
     }
 
     /** A pass: {@code students} students at a time (gridDim.y), {@code group} images of each. */
@@ -155,6 +194,10 @@ final class Conv2dKernel {
     void forward(Tensor x, Tensor w, Tensor bias, ConvGeometry geo, Tensor y) {
         Dims d = dims(x, w, y, geo);
         if (d.s() == 0 || d.n() == 0) return;
+        if (algorithm == ConvAlgorithm.IMPLICIT && d.implicitFits()) {
+            implicitForward(d, ptr(x), ptr(w), bias == null ? null : ptr(bias), ptr(y));
+            return;
+        }
         Plan plan = plan(d.s(), d.n(), d.perImage(), workspace);
         long images = (long) plan.students() * plan.group();
         DeviceAllocator.Block col = backend.scratch(images * d.rows() * d.p() * Float.BYTES);
@@ -184,6 +227,10 @@ final class Conv2dKernel {
     void dataGrad(Tensor dy, Tensor w, ConvGeometry geo, Tensor dx) {
         Dims d = dims(dx, w, dy, geo);
         if (d.s() == 0 || d.n() == 0) return;
+        if (algorithm == ConvAlgorithm.IMPLICIT && d.stride() == 1 && d.implicitFits()) {
+            implicitDataGrad(d, ptr(dy), ptr(w), ptr(dx));
+            return;
+        }
         Plan plan = plan(d.s(), d.n(), d.perImage(), workspace);
         long images = (long) plan.students() * plan.group();
         DeviceAllocator.Block dcol = backend.scratch(images * d.rows() * d.p() * Float.BYTES);
@@ -209,6 +256,76 @@ final class Conv2dKernel {
         }
     }
 
+    // ---- implicit GEMM (kernels/conv2d_igemm.cu) -------------------------------------------------
+
+    /** Block tiles along a GEMM dimension of {@code n} < 2^31 (no int overflow near the limit). */
+    private static int tiles(long n) {
+        return (int) ((n + GemmKernel.TILE - 1) / GemmKernel.TILE);
+    }
+
+    /** y = conv(x, w) + bias for all images of each student, one launch per 65535 students. */
+    private void implicitForward(Dims d, CUdeviceptr x, CUdeviceptr w, CUdeviceptr bias, CUdeviceptr y) {
+        long q = (long) d.n() * d.p();
+        for (int s0 = 0; s0 < d.s(); s0 += Launcher.MAX_GRID_YZ) {
+            int ns = Math.min(Launcher.MAX_GRID_YZ, d.s() - s0);
+            KernelProfile.Cost cost = KernelProfile.Cost.floats(2L * ns * d.co() * q * d.rows(),
+                    ns * (d.studentX() + d.studentW() + d.studentY() + (bias == null ? 0 : d.co())));
+            launcher.launchGrid("conv_igemm_forward_f32", cost, implicitForward, tiles(q),
+                    Launcher.ceilDiv(d.co(), GemmKernel.TILE), ns, 256, 1, 0,
+                    plus(x, s0 * d.studentX()), plus(w, s0 * d.studentW()), bias == null ? null : plus(bias, (long) s0 * d.co()),
+                    plus(y, s0 * d.studentY()), d.n(), d.ci(), d.h(), d.w(), d.co(), d.kh(), d.kw(), d.ho(), d.wo(), d.stride(), d.pad(),
+                    d.studentX(), d.studentW(), d.studentY());
+        }
+    }
+
+    /** dx = the transposed convolution of dy with w (stride 1), one launch per 65535 students. */
+    private void implicitDataGrad(Dims d, CUdeviceptr dy, CUdeviceptr w, CUdeviceptr dx) {
+        long q = (long) d.n() * d.h() * d.w();
+        for (int s0 = 0; s0 < d.s(); s0 += Launcher.MAX_GRID_YZ) {
+            int ns = Math.min(Launcher.MAX_GRID_YZ, d.s() - s0);
+            KernelProfile.Cost cost = KernelProfile.Cost.floats(2L * ns * d.ci() * q * d.co() * d.kh() * d.kw(),
+                    ns * (d.studentY() + d.studentW() + d.studentX()));
+            launcher.launchGrid("conv_igemm_data_grad_f32", cost, implicitDataGrad, tiles(q),
+                    Launcher.ceilDiv(d.ci(), GemmKernel.TILE), ns, 256, 1, 0,
+                    plus(dy, s0 * d.studentY()), plus(w, s0 * d.studentW()), plus(dx, s0 * d.studentX()),
+                    d.n(), d.ci(), d.h(), d.w(), d.co(), d.kh(), d.kw(), d.ho(), d.wo(), d.pad(),
+                    d.studentY(), d.studentW(), d.studentX());
+        }
+    }
+
+    /**
+     * dw = sum over all images of dy (x) the receptive fields: K = N*Ho*Wo split into slices when
+     * the output has few tiles (GemmKernel.splits), the slices of a pass's students laid out
+     * (slice, student) and added in slice order by one fixed-order sum; one slice writes dw itself.
+     */
+    private void implicitWeightGrad(Dims d, CUdeviceptr x, CUdeviceptr dy, CUdeviceptr dw) {
+        int k = d.n() * d.p();
+        long outLen = d.studentW();
+        int together = (int) Math.min(d.s(), Launcher.MAX_GRID_YZ);
+        int splits = weightGradSplits(together, d.co(), d.rows(), k, 1, PARTIALS);
+        int per = GemmKernel.studentsPerLaunch(together, splits);
+        if (splits > 1) per = (int) Math.max(1, Math.min(per, PARTIALS / ((long) splits * outLen)));
+        int kChunk = splits == 1 ? k : Launcher.ceilDiv(k, splits);
+        DeviceAllocator.Block parts = splits > 1 ? backend.scratch((long) splits * per * outLen * Float.BYTES) : null;
+        try {
+            for (int s0 = 0; s0 < d.s(); s0 += per) {
+                int ns = Math.min(per, d.s() - s0);
+                int bits = GemmKernel.splitBits(ns, splits);
+                CUdeviceptr dws = plus(dw, s0 * outLen);
+                KernelProfile.Cost cost = KernelProfile.Cost.floats(2L * ns * outLen * k, ns * (d.studentX() + d.studentY() + splits * outLen));
+                // Slice z of student s at (z * ns + s) * outLen: the layout sumSlices adds over z.
+                launcher.launchGrid("conv_igemm_weight_grad_f32", cost, implicitWeightGrad, Launcher.ceilDiv(d.rows(), GemmKernel.TILE),
+                        Launcher.ceilDiv(d.co(), GemmKernel.TILE), ns * splits, 256, 1, 0,
+                        plus(x, s0 * d.studentX()), plus(dy, s0 * d.studentY()), splits > 1 ? parts.ptr() : dws,
+                        d.n(), d.ci(), d.h(), d.w(), d.co(), d.kh(), d.kw(), d.ho(), d.wo(), d.stride(), d.pad(),
+                        kChunk, splits > 1 ? ns * outLen : 0L, bits, d.studentX(), d.studentY(), outLen);
+                if (splits > 1) backend.reduce.sumSlices(parts.ptr(), splits, (int) (ns * outLen), dws);
+            }
+        } finally {
+            if (parts != null) backend.releaseScratch(parts);
+        }
+    }
+
     /**
      * K slices per group of the weight gradient's product (Co, R) = dyp (Co, g*P) . col^T, for
      * {@code students} students at a time and {@code groups} groups, such that all partial
@@ -228,6 +345,10 @@ final class Conv2dKernel {
         if (d.s() == 0) return;
         if (d.n() == 0) { // an empty sum
             backend.fill(dw, 0);
+            return;
+        }
+        if (algorithm == ConvAlgorithm.IMPLICIT && d.implicitFits()) {
+            implicitWeightGrad(d, ptr(x), ptr(dy), ptr(dw));
             return;
         }
         Plan plan = plan(d.s(), d.n(), d.perImage(), workspace);

@@ -31,7 +31,7 @@ public final class CudaBackend implements Backend {
 
     /** The kernel families (kernels/STEM.cu), each loaded as one module. */
     public static final java.util.List<String> KERNEL_FAMILIES =
-            java.util.List.of("elementwise", "reduce", "gemm", "conv2d", "avgpool2", "relupool2", "rows", "sgd", "adjoint", "instancenorm");
+            java.util.List.of("elementwise", "reduce", "gemm", "conv2d", "conv2d_igemm", "avgpool2", "relupool2", "rows", "sgd", "adjoint", "instancenorm");
 
     private static CudaBackend instance;
 
@@ -60,7 +60,7 @@ public final class CudaBackend implements Backend {
         elementwise = new ElementwiseKernel(new KernelModule("elementwise"), launcher);
         reduce = new ReduceKernel(new KernelModule("reduce"), launcher, this);
         gemm = new GemmKernel(new KernelModule("gemm"), launcher, cublas, this);
-        conv2d = new Conv2dKernel(new KernelModule("conv2d"), launcher, gemm, this);
+        conv2d = new Conv2dKernel(new KernelModule("conv2d"), new KernelModule("conv2d_igemm"), launcher, gemm, this);
         avgPool2 = new AvgPool2Kernel(new KernelModule("avgpool2"), launcher);
         reluPool2 = new ReluPool2Kernel(new KernelModule("relupool2"), launcher);
         rows = new RowsKernel(new KernelModule("rows"), launcher, this);
@@ -86,6 +86,16 @@ public final class CudaBackend implements Backend {
     /** Whether GEMMs go to cuBLAS (it loaded and was not disabled) rather than the hand-written kernel. */
     public Cublas cublas() {
         return cublas;
+    }
+
+    /** How convolutions run now (MKDT_CUDA_CONV at start, IMPLICIT unless it says im2col). */
+    public ConvAlgorithm convAlgorithm() {
+        return conv2d.algorithm();
+    }
+
+    /** Switches how convolutions run (benchmarks and tests comparing the two) and returns the previous choice. */
+    public ConvAlgorithm convAlgorithm(ConvAlgorithm a) {
+        return conv2d.algorithm(a);
     }
 
     /** The GEMM family, for benchmarks and tests that pick a version. */

@@ -182,9 +182,26 @@ class CudaBatchedTest {
                 Arguments.of(4, new int[] {6, 16, 16, 16}, new int[] {32, 16, 3, 3}, 1, 1));
     }
 
-    @ParameterizedTest(name = "S={0} x {1} w {2} stride {3} pad {4}")
-    @MethodSource("convCases")
-    void batchedConv(int students, int[] xs, int[] ws, int stride, int pad) {
+    /** Every case under both algorithms; the workspaces matter to im2col only (the implicit path has none). */
+    static Stream<Arguments> convCasesByAlgorithm() {
+        return convCases().flatMap(c -> Stream.of(ConvAlgorithm.values()).map(a -> {
+            Object[] args = c.get();
+            return Arguments.of(a, args[0], args[1], args[2], args[3], args[4]);
+        }));
+    }
+
+    @ParameterizedTest(name = "{0} S={1} x {2} w {3} stride {4} pad {5}")
+    @MethodSource("convCasesByAlgorithm")
+    void batchedConv(ConvAlgorithm algorithm, int students, int[] xs, int[] ws, int stride, int pad) {
+        ConvAlgorithm old = cuda.convAlgorithm(algorithm);
+        try {
+            batchedConvAgainstCpuAndUnbatched(algorithm, students, xs, ws, stride, pad);
+        } finally {
+            cuda.convAlgorithm(old);
+        }
+    }
+
+    private void batchedConvAgainstCpuAndUnbatched(ConvAlgorithm algorithm, int students, int[] xs, int[] ws, int stride, int pad) {
         ConvGeometry geo = new ConvGeometry(stride, pad);
         int ho = geo.out(xs[2], ws[2]), wo = geo.out(xs[3], ws[3]);
         Shape x1 = Shape.of(xs), w1 = Shape.of(ws), y1 = Shape.of(xs[0], ws[0], ho, wo);
@@ -194,7 +211,8 @@ class CudaBatchedTest {
         double atolY = 2e-5 * Math.sqrt(taps), atolX = 2e-5 * Math.sqrt(ws[0] * ws[2] * ws[3]), atolW = 2e-5 * Math.sqrt((double) xs[0] * ho * wo);
         long perImage = Math.max((long) taps * ho * wo, (long) ws[0] * ho * wo);
         // Default; room for 2 images of each student; 2 images in all (students 2 at a time); 1 image.
-        long[] workspaces = {Conv2dKernel.WORKSPACE, perImage * students * 2, perImage * 2, perImage};
+        long[] workspaces = algorithm == ConvAlgorithm.IM2COL ? new long[] {Conv2dKernel.WORKSPACE, perImage * students * 2, perImage * 2, perImage}
+                : new long[] {Conv2dKernel.WORKSPACE};
         boolean tiled = cuda.gemmKernel().defaultVersion() == GemmKernel.Version.TILED;
         try (Scope sc = Scope.open()) {
             Tensor cx = Tensor.of(CPU, DType.F64, x, xv), cw = Tensor.of(CPU, DType.F64, w, wv), cb = Tensor.of(CPU, DType.F64, bias, bv);

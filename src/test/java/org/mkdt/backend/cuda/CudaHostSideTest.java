@@ -192,4 +192,14 @@ class CudaHostSideTest {
             assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
         }
     }
+
+    @Test
+    void theConvolutionAlgorithmComesFromTheEnvironmentOrSaysWhatIsWrong() {
+        assertEquals(ConvAlgorithm.IMPLICIT, ConvAlgorithm.fromEnvironment(null));
+        assertEquals(ConvAlgorithm.IMPLICIT, ConvAlgorithm.fromEnvironment(" "));
+        assertEquals(ConvAlgorithm.IMPLICIT, ConvAlgorithm.fromEnvironment("implicit"));
+        assertEquals(ConvAlgorithm.IM2COL, ConvAlgorithm.fromEnvironment("IM2COL"));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> ConvAlgorithm.fromEnvironment("winograd"));
+        assertEquals("MKDT_CUDA_CONV must be implicit or im2col, got 'winograd'", e.getMessage());
+    }
 }

@@ -211,9 +211,59 @@ class CudaKernelsTest {
                 Arguments.of(new int[] {30, 128, 32, 32}, new int[] {128, 128, 3, 3}, 1, 1));
     }
 
+    /** Every case under both algorithms (the implicit one falls back to im2col for a data gradient at stride 2). */
+    static Stream<Arguments> convCasesByAlgorithm() {
+        return convCases().flatMap(c -> Stream.of(ConvAlgorithm.values()).map(a -> {
+            Object[] args = c.get();
+            return Arguments.of(a, args[0], args[1], args[2], args[3]);
+        }));
+    }
+
+    @ParameterizedTest(name = "{0} x {1} w {2} stride {3} pad {4}")
+    @MethodSource("convCasesByAlgorithm")
+    void conv2d(ConvAlgorithm algorithm, int[] xs, int[] ws, int stride, int pad) {
+        ConvAlgorithm old = cuda.convAlgorithm(algorithm);
+        try {
+            conv2dAgainstTheCpu(xs, ws, stride, pad);
+        } finally {
+            cuda.convAlgorithm(old);
+        }
+    }
+
+    /**
+     * The header's claim for kernels/conv2d_igemm.cu: with the tiled GEMM the implicit forward pass
+     * computes the same sums in the same order as im2col + GEMM + the bias pass, so the same bits;
+     * the data gradient (another summation order) agrees within float32 rounding.
+     */
     @ParameterizedTest(name = "x {0} w {1} stride {2} pad {3}")
     @MethodSource("convCases")
-    void conv2d(int[] xs, int[] ws, int stride, int pad) {
+    void implicitForwardHasTheBitsOfIm2col(int[] xs, int[] ws, int stride, int pad) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(cuda.gemmKernel().defaultVersion() == GemmKernel.Version.TILED,
+                "im2col runs its GEMM on cuBLAS here, whose sums are not the tiled kernel's");
+        ConvGeometry geo = new ConvGeometry(stride, pad);
+        Shape x = Shape.of(xs), w = Shape.of(ws), y = Shape.of(xs[0], ws[0], geo.out(xs[2], ws[2]), geo.out(xs[3], ws[3]));
+        float[][] out = new float[2][];
+        try (Scope sc = Scope.open()) {
+            Tensor gx = on(cuda, DType.F32, x, values(20, x.numel(), -1, 1)), gw = on(cuda, DType.F32, w, values(21, w.numel(), -1, 1));
+            Tensor gb = on(cuda, DType.F32, Shape.of(ws[0]), values(22, ws[0], -1, 1));
+            ConvAlgorithm old = cuda.convAlgorithm();
+            try {
+                for (ConvAlgorithm a : ConvAlgorithm.values()) {
+                    cuda.convAlgorithm(a);
+                    Tensor gy = Tensor.zeros(cuda, DType.F32, y);
+                    cuda.fill(gy, Float.NaN);
+                    cuda.conv2d(gx, gw, gb, geo, gy);
+                    out[a.ordinal()] = cuda.downloadFloats(gy);
+                }
+            } finally {
+                cuda.convAlgorithm(old);
+            }
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(out[ConvAlgorithm.IM2COL.ordinal()], out[ConvAlgorithm.IMPLICIT.ordinal()],
+                "implicit vs im2col forward, x " + x + " w " + w);
+    }
+
+    private void conv2dAgainstTheCpu(int[] xs, int[] ws, int stride, int pad) {
         ConvGeometry geo = new ConvGeometry(stride, pad);
         Shape x = Shape.of(xs), w = Shape.of(ws);
         Shape y = Shape.of(xs[0], ws[0], geo.out(xs[2], ws[2]), geo.out(xs[3], ws[3]));

@@ -1,0 +1,361 @@
+// conv2d_igemm.cu — 2-D convolution as implicit GEMM: the tiled GEMM of gemm.cu
+// (gemm_tile.cuh) whose operand tiles are gathered straight from the images in NCHW and whose
+// results are stored straight into NCHW, so no column matrix, no layout permutation and no
+// workspace exist. Convolution as in PyTorch (cross-correlation): x (N, Ci, H, W),
+// w (Co, Ci, Kh, Kw), stride s, zero padding p on both axes, Ho = (H + 2p - Kh)/s + 1,
+// Wo = (W + 2p - Kw)/s + 1, R = Ci*Kh*Kw, P = Ho*Wo. All tensors float32, contiguous.
+//
+// The three products (row r = (ci*Kh + kh)*Kw + kw of the implicit column matrix, column
+// q = n*P + ho*Wo + wo; col[r][q] = x[n][ci][ho*s - p + kh][wo*s - p + kw], 0 in the padding):
+//
+//   conv_igemm_forward_f32(x, w, bias, y, N, Ci, H, W, Co, Kh, Kw, Ho, Wo, stride, pad,
+//                          xStride, wStride, yStride)
+//       y[n][co][ho][wo] = sum_r w[co][r] col[r][q] + bias[co]      M = Co, N = N*P, K = R
+//       bias may be NULL (0); y is overwritten.
+//
+//   conv_igemm_data_grad_f32(dy, w, dx, N, Ci, H, W, Co, Kh, Kw, Ho, Wo, pad,
+//                            dyStride, wStride, dxStride)                       stride 1 only
+//       dx[n][ci][h][w] = sum over (co, kh, kw) of w[co][ci][kh][kw] dy[n][co][h+p-kh][w+p-kw]
+//       (terms outside dy are 0)                                     M = Ci, N = N*H*W, K = Co*Kh*Kw
+//       The transposed convolution as one gather per output: dx is overwritten, no col2im, no
+//       atomics. With stride s > 1 only every s-th tap hits; the Java side keeps im2col there.
+//
+//   conv_igemm_weight_grad_f32(x, dy, dw, N, Ci, H, W, Co, Kh, Kw, Ho, Wo, stride, pad,
+//                              kChunk, sliceStride, splitBits, xStride, dyStride, dwStride)
+//       dw[co][r] = sum_q dy[n][co][p] col[r][q]                           M = Co, N = R, K = N*P
+//       Split-K over gridDim.z exactly as gemm.cu's tiled entry points: blockIdx.z =
+//       (s << splitBits) | z, slice z covers q in [z*kChunk, min(K, (z+1)*kChunk)) and writes
+//       its partial product to dw + s*dwStride + z*sliceStride; the caller adds the slices in
+//       slice order (reduce.cu's sum_slices_f32). One slice (kChunk = K) is dw itself. The
+//       output is overwritten; its old contents are never read.
+//
+//   All: block (256, 1, 1), grid (ceil(N_gemm/128), ceil(M/128), S * splits) with S students
+//   on gridDim.z (forward and data gradient: splits 1, splitBits 0); student s reads and writes
+//   its tensors at the base pointers plus s times the per-student strides (elements, 64-bit).
+//   gridDim.y = ceil(M/128) <= 65535 (M = Co or Ci < 8,388,480) and S * splits <= 65535 are the
+//   caller's to check. Sizes within one student are ints: N*Ci*H*W, N*Co*Ho*Wo and N*P must be
+//   < 2^31 (the Java side falls back to im2col otherwise). Do not launch an empty grid.
+//
+// Design:
+//   * The tile, its cp.async double buffering and the k loop are gemm.cu's, unchanged
+//     (gemm_tile.cuh): the same FFMA-bound inner loop, 64 accumulators per thread.
+//   * Gathers decode as little as possible per k-tile. Whatever depends only on a tile column
+//     (n, ho, wo of q for forward and data gradient; ci, kh, kw of r for the weight gradient) is
+//     decoded once per block, before the k loop; per k-tile a thread decodes only its own k
+//     (one r or one q): one division pair per k-tile, amortised over its 4 copies.
+//   * Padding costs no branch in the copy: a tap outside the image is a cp.async with src-size
+//     0 (a zero fill) at the tensor's base address, as gemm.cu does for ragged edges.
+//   * Loads stay coalesced where the layout allows it: forward and data gradient read the
+//     image along q (32 consecutive output positions per warp, one row segment of the image per
+//     tap for stride 1), the weight gradient reads both dy and x along q (8 consecutive
+//     positions per group of 8 lanes), as the tiled GEMM's k-contiguous operands do.
+//   * Stores: forward and data gradient write 4 consecutive q of one output channel as one
+//     float4 when P % 4 == 0 and the output is 16-byte aligned (checked per launch); otherwise,
+//     and across an image boundary, scalar stores. The weight gradient's C is row-major (Co, R).
+//
+// Results: every output element is one thread's sum over k = 0..K-1 in order, by fmaf from 0,
+// the bias then added once (acc + bias). The forward pass therefore has the same bits as
+// im2col + the tiled GEMM + cgp_to_gcp (the same products in the same order). The data gradient
+// sums over (co, kh, kw) in one chain where im2col's path sums over co per tap and then the taps
+// (col2im): the same terms, another order, so equal within float32 rounding. The weight
+// gradient's slices are the same as im2col's whenever the split is the same.
+//
+// ptxas -v (nvcc 13.0, -O3), registers sm_90 / sm_80, 0 bytes stack, 0 spill stores, 0 spill
+// loads, under the GEMM's launch bound 256 x 2: conv_igemm_forward_f32 128 / 124,
+// conv_igemm_data_grad_f32 128 / 124, conv_igemm_weight_grad_f32 127 / 127; shared memory
+// 16,896 bytes (the GEMM's), 17,920 for the weight gradient (its tap table). At the bound on
+// sm_90: the windows are packed (ColumnWindows), the offsets 32-bit and the weight gradient's
+// taps in shared memory because each of those, in registers, spilled 4-56 bytes.
+
+#include <climits>
+#include <cstdint>
+
+#include "gemm_tile.cuh"
+
+// Where the output columns of one block tile start in an NCHW tensor: for each of this thread's
+// 4 gather columns (bCol + 32e), q = n*P + pos decoded once per block into the window's first
+// row and column (row0, col0) = (pos / Wout, pos % Wout) * step + off, kept as the flat offset
+// base = n*imageFloats + row0*Ws + col0 and, for the bounds checks, both packed in one int as
+// 16-bit halves (the Java side keeps every image side below 2^14). Columns past the end get
+// row0 = -2^14, which no tap brings into range. Eight registers for the four columns, not twelve:
+// the forward kernel is at the 128-register bound.
+struct ColumnWindows {
+    int base[4];
+    int rowCol[4];
+};
+
+__device__ __forceinline__ int window_row(int rowCol) { return rowCol >> 16; }
+__device__ __forceinline__ int window_col(int rowCol) { return (int)(short)(rowCol & 0xffff); }
+
+__device__ __forceinline__ ColumnWindows column_windows(int bn, int bCol, int nq, int P, int Wout, int Ws,
+                                                        long long imageFloats, int step, int off)
+{
+    ColumnWindows c;
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+        const int q = bn + bCol + 32 * e;
+        int row0 = -(1 << 14), col0 = 0, image = 0;
+        if (q < nq) {
+            const int n = q / P;
+            const int pos = q - n * P;
+            const int ho = pos / Wout;
+            image = (int)(n * imageFloats);
+            row0 = ho * step + off;
+            col0 = (pos - ho * Wout) * step + off;
+        }
+        c.base[e] = image + row0 * Ws + col0;
+        c.rowCol[e] = (int)(((unsigned)row0 << 16) | ((unsigned)col0 & 0xffffu));
+    }
+    return c;
+}
+
+// Stores acc + bias[m] (bias may be NULL) for the tile at (bm, bn) of C (M, nq) into the NCHW
+// tensor out (n, M, P): column q = n*P + pos goes to out[n][m][pos]. Offsets are 32-bit (the
+// output of one student is below 2^31 floats): the forward kernel's epilogue is where it meets
+// the 128-register bound.
+__device__ __forceinline__ void store_nchw(const float (&acc)[8][8], int bm, int bn, int M, int nq, int P,
+                                           const float* __restrict__ bias, float* __restrict__ out, bool vec)
+{
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+        const int c = bn + gemm_tile_col(h);
+        if (c >= nq) continue;
+        const int n = c / P;
+        const int pos = c - n * P;
+        // 4 consecutive columns c..c+3 in one image: one float4 when aligned; else one by one.
+        const bool quad = vec && c + 3 < nq && pos + 3 < P;
+        const int first = n * M * P + pos;     // out[n][0][pos]
+#pragma unroll
+        for (int i = 0; i < 8; ++i) {
+            const int m = bm + gemm_tile_row(i);
+            if (m >= M) continue;
+            const float b = bias ? bias[m] : 0.0f;
+            const float* v = &acc[i][h * 4];
+            if (quad) {
+                *reinterpret_cast<float4*>(out + first + m * P) = make_float4(v[0] + b, v[1] + b, v[2] + b, v[3] + b);
+            } else {
+                for (int j = 0; j < 4 && c + j < nq; ++j) {
+                    const int nj = (c + j) / P;
+                    out[(nj * M + m) * P + (c + j - nj * P)] = v[j] + b;
+                }
+            }
+        }
+    }
+}
+
+// The implicit column operand of the forward pass and the data gradient, B (K, nq) with
+// K = C*Kh*Kw over the gathered tensor src (n, C, Hs, Ws): element (k, q), k = (c*Kh + kh)*Kw + kw,
+// is src[n][c][row0 + SIGN*kh][col0 + SIGN*kw] (0 outside), the window (row0, col0) of q given by
+// column_windows. SIGN +1: the forward pass's receptive field; -1: the data gradient's
+// transposed window. The thread's copies: k = bK (= tid/32) of the k-tile, columns bCol + 32e.
+template <int SIGN>
+__device__ __forceinline__ void gather_windows(float* __restrict__ bs_k /* &Bs[buf][bK][0] */, int bCol,
+                                               const float* __restrict__ src, const ColumnWindows& win,
+                                               int k, int K, int KK, int Kw, int Hs, int Ws)
+{
+    int c = 0, kh = 0, kw = 0;
+    if (k < K) {
+        c = k / KK;
+        const int t = k - c * KK;
+        kh = t / Kw;
+        kw = t - kh * Kw;
+    }
+    const int tap = c * Hs * Ws + SIGN * (kh * Ws + kw);
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+        const int row = window_row(win.rowCol[e]) + SIGN * kh;
+        const int col = window_col(win.rowCol[e]) + SIGN * kw;
+        const bool ok = k < K && (unsigned)row < (unsigned)Hs && (unsigned)col < (unsigned)Ws;
+        cp_async_f32(bs_k + bCol + 32 * e, ok ? src + win.base[e] + tap : src, ok);
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(GEMM_THREADS, 2)
+conv_igemm_forward_f32(const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias,
+                       float* __restrict__ y, int N, int Ci, int H, int W, int Co, int Kh, int Kw, int Ho, int Wo,
+                       int stride, int pad, long long xStride, long long wStride, long long yStride)
+{
+    __shared__ __align__(16) GemmTileA As[2];
+    __shared__ __align__(16) GemmTileB Bs[2];
+    const unsigned s = blockIdx.z;
+    x += s * xStride;
+    w += s * wStride;
+    y += s * yStride;
+    if (bias) bias += (long long)s * Co;
+
+    const int tid = threadIdx.x;
+    const int P = Ho * Wo, nq = N * P, KK = Kh * Kw, R = Ci * KK;
+    const int bm = blockIdx.y * GEMM_BM, bn = blockIdx.x * GEMM_BN;
+    // A = w (Co, R), rows k-contiguous: rows tid/8 + 32e, k = tid%8 (gemm.cu's nn layout).
+    const int aRow = tid >> 3, aK = tid & 7;
+    unsigned aRowOk = 0;
+#pragma unroll
+    for (int e = 0; e < 4; ++e)
+        if (bm + aRow + 32 * e < Co) aRowOk |= 1u << e;
+    const float* pA = w + (long long)(bm + aRow) * R + aK;
+    // B = the receptive fields: k = tid/32, columns tid%32 + 32e.
+    const int bK = tid >> 5, bCol = tid & 31;
+    const ColumnWindows win = column_windows(bn, bCol, nq, P, Wo, W, (long long)Ci * H * W, stride, -pad);
+
+    auto issue = [&](int buf, int kLeft) {
+        const int k0 = R - kLeft;
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+            const bool ok = ((aRowOk >> e) & 1u) && aK < kLeft;
+            cp_async_f32(&As[buf][aK][aRow + 32 * e], ok ? pA + k0 + (long long)e * 32 * R : w, ok);
+        }
+        gather_windows<1>(&Bs[buf][bK][0], bCol, x, win, k0 + bK, R, KK, Kw, H, W);
+    };
+    float acc[8][8];
+    gemm_tile_k_loop(R, As, Bs, issue, acc);
+
+    const bool vec = (P & 3) == 0 && (reinterpret_cast<uintptr_t>(y) & 15) == 0;
+    store_nchw(acc, bm, bn, Co, nq, P, bias, y, vec);
+}
+
+extern "C" __global__ void __launch_bounds__(GEMM_THREADS, 2)
+conv_igemm_data_grad_f32(const float* __restrict__ dy, const float* __restrict__ w, float* __restrict__ dx,
+                         int N, int Ci, int H, int W, int Co, int Kh, int Kw, int Ho, int Wo, int pad,
+                         long long dyStride, long long wStride, long long dxStride)
+{
+    __shared__ __align__(16) GemmTileA As[2];
+    __shared__ __align__(16) GemmTileB Bs[2];
+    const unsigned s = blockIdx.z;
+    dy += s * dyStride;
+    w += s * wStride;
+    dx += s * dxStride;
+
+    const int tid = threadIdx.x;
+    const int P = H * W, nq = N * P, KK = Kh * Kw, K = Co * KK;
+    const int bm = blockIdx.y * GEMM_BM, bn = blockIdx.x * GEMM_BN;
+    // A (Ci, K): element (ci, k = co*KK + t) is w[co][ci][t]; rows tid/8 + 32e, k = tid%8.
+    const int aRow = tid >> 3, aK = tid & 7;
+    unsigned aRowOk = 0;
+#pragma unroll
+    for (int e = 0; e < 4; ++e)
+        if (bm + aRow + 32 * e < Ci) aRowOk |= 1u << e;
+    const float* pA = w + (long long)(bm + aRow) * KK;
+    const int bK = tid >> 5, bCol = tid & 31;
+    const ColumnWindows win = column_windows(bn, bCol, nq, P, W, Wo, (long long)Co * Ho * Wo, 1, pad);
+
+    auto issue = [&](int buf, int kLeft) {
+        const int k = K - kLeft + aK;
+        int co = 0, t = 0;
+        if (k < K) {
+            co = k / KK;
+            t = k - co * KK;
+        }
+        const long long at = (long long)co * Ci * KK + t;
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+            const bool ok = ((aRowOk >> e) & 1u) && k < K;
+            cp_async_f32(&As[buf][aK][aRow + 32 * e], ok ? pA + at + e * 32 * KK : w, ok);
+        }
+        gather_windows<-1>(&Bs[buf][bK][0], bCol, dy, win, K - kLeft + bK, K, KK, Kw, Ho, Wo);
+    };
+    float acc[8][8];
+    gemm_tile_k_loop(K, As, Bs, issue, acc);
+
+    const bool vec = (P & 3) == 0 && (reinterpret_cast<uintptr_t>(dx) & 15) == 0;
+    store_nchw(acc, bm, bn, Ci, nq, P, nullptr, dx, vec);
+}
+
+extern "C" __global__ void __launch_bounds__(GEMM_THREADS, 2)
+conv_igemm_weight_grad_f32(const float* __restrict__ x, const float* __restrict__ dy, float* __restrict__ dw,
+                           int N, int Ci, int H, int W, int Co, int Kh, int Kw, int Ho, int Wo, int stride, int pad,
+                           int kChunk, long long sliceStride, int splitBits,
+                           long long xStride, long long dyStride, long long dwStride)
+{
+    __shared__ __align__(16) GemmTileA As[2];
+    __shared__ __align__(16) GemmTileB Bs[2];
+    const unsigned s = blockIdx.z >> splitBits;
+    const unsigned z = blockIdx.z & ((1u << splitBits) - 1u);
+    x += s * xStride;
+    dy += s * dyStride;
+    dw += s * dwStride + z * sliceStride;
+
+    const int tid = threadIdx.x;
+    const int P = Ho * Wo, KK = Kh * Kw, R = Ci * KK, HW = H * W;
+    const long long z0 = (long long)z * kChunk;
+    const int K = (int)max(0LL, min((long long)kChunk, (long long)N * P - z0));   // this slice's q
+    const int q0 = (int)min(z0, (long long)N * P);                                 // its first q
+    const int bm = blockIdx.y * GEMM_BM, bn = blockIdx.x * GEMM_BN;
+
+    // A = dy as (Co, N*P): element (co, q = n*P + p) is dy[n][co][p]; rows tid/8 + 32e, q = tid%8.
+    const int aRow = tid >> 3, aK = tid & 7;
+    unsigned aRowOk = 0;
+#pragma unroll
+    for (int e = 0; e < 4; ++e)
+        if (bm + aRow + 32 * e < Co) aRowOk |= 1u << e;
+    // B^T = the column matrix as (R, q): columns r = tid/8 + 32e, q = tid%8. The tap of each of
+    // the block's 128 columns (its x offset ci*H*W + (kh-p)*W + (kw-p), and kh-p, kw-p packed as
+    // in ColumnWindows) is decoded once into shared memory: in registers the 8 values per thread
+    // pushed this kernel past 128 registers (12-16 bytes of spills on sm_90).
+    const int bCol = tid >> 3, bK = tid & 7;
+    __shared__ int tapAt[GEMM_BN], tapRowCol[GEMM_BN];
+    if (tid < GEMM_BN) {
+        const int r = min(bn + tid, R - 1);
+        const int ci = r / KK, t = r - ci * KK, kh = t / Kw, kw = t - kh * Kw;
+        tapAt[tid] = ci * HW + (kh - pad) * W + (kw - pad);
+        tapRowCol[tid] = (int)(((unsigned)(kh - pad) << 16) | ((unsigned)(kw - pad) & 0xffffu));
+    }
+    unsigned bColOk = 0;
+#pragma unroll
+    for (int e = 0; e < 4; ++e)
+        if (bn + bCol + 32 * e < R) bColOk |= 1u << e;
+    __syncthreads();
+
+    // Both operands are read along q with q = tid%8 of the k-tile (aK == bK), so one decode of q
+    // per k-tile serves the thread's 4 copies of dy and its 4 of x. Offsets within a student are
+    // 32-bit (its tensors are below 2^31 floats): this kernel is at the 128-register bound.
+    auto issue = [&](int buf, int kLeft) {
+        const int k = K - kLeft + aK;
+        const bool in = k < K;
+        int n = 0, p = 0, ho = 0, wo = 0;
+        if (in) {
+            const int q = q0 + k;
+            n = q / P;
+            p = q - n * P;
+            ho = p / Wo;
+            wo = p - ho * Wo;
+        }
+        const int dyAt = (n * Co + bm + aRow) * P + p;
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+            const bool ok = ((aRowOk >> e) & 1u) && in;
+            cp_async_f32(&As[buf][aK][aRow + 32 * e], ok ? dy + dyAt + e * 32 * P : dy, ok);
+        }
+        const int xAt = n * Ci * HW;   // + (ho*W + wo)*stride + the tap: x[n][ci][ho*s+kh-p][wo*s+kw-p]
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+            const int rc = tapRowCol[bCol + 32 * e];
+            const int row = ho * stride + window_row(rc);
+            const int col = wo * stride + window_col(rc);
+            const bool ok = ((bColOk >> e) & 1u) && in && (unsigned)row < (unsigned)H && (unsigned)col < (unsigned)W;
+            cp_async_f32(&Bs[buf][bK][bCol + 32 * e], ok ? x + xAt + tapAt[bCol + 32 * e] + (ho * W + wo) * stride : x, ok);
+        }
+    };
+    float acc[8][8];
+    gemm_tile_k_loop(K, As, Bs, issue, acc);
+
+    // C (Co, R) row-major, bounds-checked; float4 where aligned.
+    const bool vec = (R & 3) == 0 && (reinterpret_cast<uintptr_t>(dw) & 15) == 0;
+#pragma unroll
+    for (int i = 0; i < 8; ++i) {
+        const int m = bm + gemm_tile_row(i);
+        if (m >= Co) continue;
+        float* cRow = dw + m * R;   // Co*R < 2^31
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            const int c = bn + gemm_tile_col(h);
+            const float* v = &acc[i][h * 4];
+            if (vec && c + 3 < R) {
+                *reinterpret_cast<float4*>(cRow + c) = make_float4(v[0], v[1], v[2], v[3]);
+            } else {
+#pragma unroll
+                for (int j = 0; j < 4; ++j)
+                    if (c + j < R) cRow[c + j] = v[j];
+            }
+        }
+    }
+}
