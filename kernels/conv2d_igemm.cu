@@ -62,7 +62,7 @@
 //
 // ptxas -v (nvcc 13.0, -O3), registers sm_90 / sm_80, 0 bytes stack, 0 spill stores, 0 spill
 // loads, under the GEMM's launch bound 256 x 2: conv_igemm_forward_f32 128 / 124,
-// conv_igemm_data_grad_f32 128 / 124, conv_igemm_weight_grad_f32 127 / 127; shared memory
+// conv_igemm_data_grad_f32 128 / 123, conv_igemm_weight_grad_f32 127 / 127; shared memory
 // 16,896 bytes (the GEMM's), 17,920 for the weight gradient (its tap table). At the bound on
 // sm_90: the windows are packed (ColumnWindows), the offsets 32-bit and the weight gradient's
 // taps in shared memory because each of those, in registers, spilled 4-56 bytes.
@@ -170,47 +170,67 @@ __device__ __forceinline__ void gather_windows(float* __restrict__ bs_k /* &Bs[b
     }
 }
 
+// The forward pass and the data gradient are one product shape: out (n, M, Hout, Wout) =
+// A (M, K) . the windows of src (n, C, Hs, Ws), K = C*Kh*Kw, k = c*KK + t, t = kh*Kw + kw.
+// Forward (DATA_GRAD false): A = w (Co, R) as stored, A(m, k) = w[m*K + k], windows forward
+// (SIGN +1). Data gradient: A(m, k) = w[c][m][t] of w (Co, Ci, KK), read transposed, so each
+// k-tile decodes its k into (c, t); windows transposed (SIGN -1). Two instantiations rather than
+// a run-time stride pair: the forward kernel has no register for the decode (20 bytes of spills
+// on sm_90 when it had one).
+template <bool DATA_GRAD>
+__device__ __forceinline__ void conv_igemm_windows(const float* __restrict__ src, const float* __restrict__ w,
+                                                   const float* __restrict__ bias, float* __restrict__ out,
+                                                   int N, int C, int Hs, int Ws, int M, int Hout, int Wout, int Kh, int Kw,
+                                                   int step, int off)
+{
+    constexpr int SIGN = DATA_GRAD ? -1 : 1;
+    __shared__ __align__(16) GemmTileA As[2];
+    __shared__ __align__(16) GemmTileB Bs[2];
+    const int tid = threadIdx.x;
+    const int P = Hout * Wout, nq = N * P, KK = Kh * Kw, K = C * KK;
+    const int bm = blockIdx.y * GEMM_BM, bn = blockIdx.x * GEMM_BN;
+    // A: rows tid/8 + 32e, k = tid%8 (gemm.cu's k-contiguous layout).
+    const int aRow = tid >> 3, aK = tid & 7;
+    const unsigned aRowOk = gemm_tile_mask(bm + aRow, M);
+    const int mStride = DATA_GRAD ? KK : K;
+    const float* pA = w + (long long)(bm + aRow) * mStride;
+    // B: the windows, k = tid/32, columns tid%32 + 32e.
+    const int bK = tid >> 5, bCol = tid & 31;
+    const ColumnWindows win = column_windows(bn, bCol, nq, P, Wout, Ws, (long long)C * Hs * Ws, step, off);
+
+    auto issue = [&](int buf, int kLeft) {
+        const int k = K - kLeft + aK;
+        long long at = k;                       // forward: w[m*K + k]
+        if (DATA_GRAD) {                        // w[c][m][t]: c*M*KK + t
+            int c = 0, t = 0;
+            if (k < K) {
+                c = k / KK;
+                t = k - c * KK;
+            }
+            at = (long long)c * M * KK + t;
+        }
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+            const bool ok = ((aRowOk >> e) & 1u) && k < K;
+            cp_async_f32(&As[buf][aK][aRow + 32 * e], ok ? pA + at + (long long)e * 32 * mStride : w, ok);
+        }
+        gather_windows<SIGN>(&Bs[buf][bK][0], bCol, src, win, K - kLeft + bK, K, KK, Kw, Hs, Ws);
+    };
+    float acc[8][8];
+    gemm_tile_k_loop(K, As, Bs, issue, acc);
+
+    const bool vec = (P & 3) == 0 && (reinterpret_cast<uintptr_t>(out) & 15) == 0;
+    store_nchw(acc, bm, bn, M, nq, P, bias, out, vec);
+}
+
 extern "C" __global__ void __launch_bounds__(GEMM_THREADS, 2)
 conv_igemm_forward_f32(const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias,
                        float* __restrict__ y, int N, int Ci, int H, int W, int Co, int Kh, int Kw, int Ho, int Wo,
                        int stride, int pad, long long xStride, long long wStride, long long yStride)
 {
-    __shared__ __align__(16) GemmTileA As[2];
-    __shared__ __align__(16) GemmTileB Bs[2];
     const unsigned s = blockIdx.z;
-    x += s * xStride;
-    w += s * wStride;
-    y += s * yStride;
-    if (bias) bias += (long long)s * Co;
-
-    const int tid = threadIdx.x;
-    const int P = Ho * Wo, nq = N * P, KK = Kh * Kw, R = Ci * KK;
-    const int bm = blockIdx.y * GEMM_BM, bn = blockIdx.x * GEMM_BN;
-    // A = w (Co, R), rows k-contiguous: rows tid/8 + 32e, k = tid%8 (gemm.cu's nn layout).
-    const int aRow = tid >> 3, aK = tid & 7;
-    unsigned aRowOk = 0;
-#pragma unroll
-    for (int e = 0; e < 4; ++e)
-        if (bm + aRow + 32 * e < Co) aRowOk |= 1u << e;
-    const float* pA = w + (long long)(bm + aRow) * R + aK;
-    // B = the receptive fields: k = tid/32, columns tid%32 + 32e.
-    const int bK = tid >> 5, bCol = tid & 31;
-    const ColumnWindows win = column_windows(bn, bCol, nq, P, Wo, W, (long long)Ci * H * W, stride, -pad);
-
-    auto issue = [&](int buf, int kLeft) {
-        const int k0 = R - kLeft;
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-            const bool ok = ((aRowOk >> e) & 1u) && aK < kLeft;
-            cp_async_f32(&As[buf][aK][aRow + 32 * e], ok ? pA + k0 + (long long)e * 32 * R : w, ok);
-        }
-        gather_windows<1>(&Bs[buf][bK][0], bCol, x, win, k0 + bK, R, KK, Kw, H, W);
-    };
-    float acc[8][8];
-    gemm_tile_k_loop(R, As, Bs, issue, acc);
-
-    const bool vec = (P & 3) == 0 && (reinterpret_cast<uintptr_t>(y) & 15) == 0;
-    store_nchw(acc, bm, bn, Co, nq, P, bias, y, vec);
+    conv_igemm_windows<false>(x + s * xStride, w + s * wStride, bias ? bias + (long long)s * Co : nullptr, y + s * yStride,
+                              N, Ci, H, W, Co, Ho, Wo, Kh, Kw, stride, -pad);
 }
 
 extern "C" __global__ void __launch_bounds__(GEMM_THREADS, 2)
@@ -218,46 +238,9 @@ conv_igemm_data_grad_f32(const float* __restrict__ dy, const float* __restrict__
                          int N, int Ci, int H, int W, int Co, int Kh, int Kw, int Ho, int Wo, int pad,
                          long long dyStride, long long wStride, long long dxStride)
 {
-    __shared__ __align__(16) GemmTileA As[2];
-    __shared__ __align__(16) GemmTileB Bs[2];
     const unsigned s = blockIdx.z;
-    dy += s * dyStride;
-    w += s * wStride;
-    dx += s * dxStride;
-
-    const int tid = threadIdx.x;
-    const int P = H * W, nq = N * P, KK = Kh * Kw, K = Co * KK;
-    const int bm = blockIdx.y * GEMM_BM, bn = blockIdx.x * GEMM_BN;
-    // A (Ci, K): element (ci, k = co*KK + t) is w[co][ci][t]; rows tid/8 + 32e, k = tid%8.
-    const int aRow = tid >> 3, aK = tid & 7;
-    unsigned aRowOk = 0;
-#pragma unroll
-    for (int e = 0; e < 4; ++e)
-        if (bm + aRow + 32 * e < Ci) aRowOk |= 1u << e;
-    const float* pA = w + (long long)(bm + aRow) * KK;
-    const int bK = tid >> 5, bCol = tid & 31;
-    const ColumnWindows win = column_windows(bn, bCol, nq, P, W, Wo, (long long)Co * Ho * Wo, 1, pad);
-
-    auto issue = [&](int buf, int kLeft) {
-        const int k = K - kLeft + aK;
-        int co = 0, t = 0;
-        if (k < K) {
-            co = k / KK;
-            t = k - co * KK;
-        }
-        const long long at = (long long)co * Ci * KK + t;
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-            const bool ok = ((aRowOk >> e) & 1u) && k < K;
-            cp_async_f32(&As[buf][aK][aRow + 32 * e], ok ? pA + at + e * 32 * KK : w, ok);
-        }
-        gather_windows<-1>(&Bs[buf][bK][0], bCol, dy, win, K - kLeft + bK, K, KK, Kw, Ho, Wo);
-    };
-    float acc[8][8];
-    gemm_tile_k_loop(K, As, Bs, issue, acc);
-
-    const bool vec = (P & 3) == 0 && (reinterpret_cast<uintptr_t>(dx) & 15) == 0;
-    store_nchw(acc, bm, bn, Ci, nq, P, nullptr, dx, vec);
+    conv_igemm_windows<true>(dy + s * dyStride, w + s * wStride, nullptr, dx + s * dxStride,
+                             N, Co, Ho, Wo, Ci, H, W, Kh, Kw, 1, pad);
 }
 
 extern "C" __global__ void __launch_bounds__(GEMM_THREADS, 2)
@@ -283,10 +266,7 @@ conv_igemm_weight_grad_f32(const float* __restrict__ x, const float* __restrict_
 
     // A = dy as (Co, N*P): element (co, q = n*P + p) is dy[n][co][p]; rows tid/8 + 32e, q = tid%8.
     const int aRow = tid >> 3, aK = tid & 7;
-    unsigned aRowOk = 0;
-#pragma unroll
-    for (int e = 0; e < 4; ++e)
-        if (bm + aRow + 32 * e < Co) aRowOk |= 1u << e;
+    const unsigned aRowOk = gemm_tile_mask(bm + aRow, Co);
     // B^T = the column matrix as (R, q): columns r = tid/8 + 32e, q = tid%8. The tap of each of
     // the block's 128 columns (its x offset ci*H*W + (kh-p)*W + (kw-p), and kh-p, kw-p packed as
     // in ColumnWindows) is decoded once into shared memory: in registers the 8 values per thread
@@ -299,10 +279,7 @@ conv_igemm_weight_grad_f32(const float* __restrict__ x, const float* __restrict_
         tapAt[tid] = ci * HW + (kh - pad) * W + (kw - pad);
         tapRowCol[tid] = (int)(((unsigned)(kh - pad) << 16) | ((unsigned)(kw - pad) & 0xffffu));
     }
-    unsigned bColOk = 0;
-#pragma unroll
-    for (int e = 0; e < 4; ++e)
-        if (bn + bCol + 32 * e < R) bColOk |= 1u << e;
+    const unsigned bColOk = gemm_tile_mask(bn + bCol, R);
     __syncthreads();
 
     // Both operands are read along q with q = tid%8 of the k-tile (aK == bK), so one decode of q

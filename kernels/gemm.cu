@@ -214,12 +214,7 @@ __device__ __forceinline__ void gemm_tiled_body(int M, int N, int K,
                              : B + (long long)bK * ldb + (bn + bCol);
 
         // Row/column validity is fixed for the whole k loop; fold it into a 4-bit mask.
-        unsigned aRowOk = 0, bColOk = 0;
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-            if (aRow + 32 * e < mLeft) aRowOk |= 1u << e;
-            if (bCol + 32 * e < nLeft) bColOk |= 1u << e;
-        }
+        const unsigned aRowOk = gemm_tile_mask(aRow, mLeft), bColOk = gemm_tile_mask(bCol, nLeft);
 
         // Out-of-range elements are copied with src-size 0: cp.async writes zeros and reads
         // nothing. Their source address is still pointed into the operand's allocation (A0, B0:

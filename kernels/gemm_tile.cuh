@@ -95,6 +95,17 @@ __device__ __forceinline__ void gemm_tile_k_loop(int K, GemmTileA* As, GemmTileB
     }
 }
 
+// Which of a thread's 4 copy rows (or columns) first, first + 32, first + 64, first + 96 lie
+// below limit, as bits 0..3: fixed for a whole k loop, so folded into one register.
+__device__ __forceinline__ unsigned gemm_tile_mask(int first, int limit)
+{
+    unsigned ok = 0;
+#pragma unroll
+    for (int e = 0; e < 4; ++e)
+        if (first + 32 * e < limit) ok |= 1u << e;
+    return ok;
+}
+
 // Row r (0..127) of the block tile that accumulator row i (0..7) of this thread holds, and the
 // first of the 4 consecutive columns that accumulator columns 4h..4h+3 (h = 0, 1) hold.
 __device__ __forceinline__ int gemm_tile_row(int i) { return (i < 4) ? (threadIdx.x >> 4) * 4 + i : 64 + (threadIdx.x >> 4) * 4 + (i - 4); }
