@@ -5,7 +5,8 @@
 // w (Co, Ci, Kh, Kw), stride s, zero padding p on both axes, Ho = (H + 2p - Kh)/s + 1,
 // Wo = (W + 2p - Kw)/s + 1, R = Ci*Kh*Kw, P = Ho*Wo. All tensors float32, contiguous.
 //
-// The three products (row r = (ci*Kh + kh)*Kw + kw of the implicit column matrix, column
+// The three products, each as _f32, _3xtf32 and _tf32 with the same arguments (row
+// r = (ci*Kh + kh)*Kw + kw of the implicit column matrix, column
 // q = n*P + ho*Wo + wo; col[r][q] = x[n][ci][ho*s - p + kh][wo*s - p + kw], 0 in the padding):
 //
 //   conv_igemm_forward_f32(x, w, bias, y, N, Ci, H, W, Co, Kh, Kw, Ho, Wo, stride, pad,
@@ -53,6 +54,9 @@
 //     float4 when P % 4 == 0 and the output is 16-byte aligned (checked per launch); otherwise,
 //     and across an image boundary, scalar stores. The weight gradient's C is row-major (Co, R).
 //
+// Precision: each entry point at each of gemm_tile.cuh's arithmetics (_f32 FFMA, _3xtf32 and
+// _tf32 tensor cores). Results below are for _f32; the tensor-core ones keep the determinism
+// (same bits every run, batched = unbatched for forward and data gradient) with their own sums.
 // Results: every output element is one thread's sum over k = 0..K-1 in order, by fmaf from 0,
 // the bias then added once (acc + bias). The forward pass therefore has the same bits as
 // im2col + the tiled GEMM + cgp_to_gcp (the same products in the same order). The data gradient
@@ -61,11 +65,15 @@
 // gradient's slices are the same as im2col's whenever the split is the same.
 //
 // ptxas -v (nvcc 13.0, -O3), registers sm_90 / sm_80, 0 bytes stack, 0 spill stores, 0 spill
-// loads, under the GEMM's launch bound 256 x 2: conv_igemm_forward_f32 128 / 124,
-// conv_igemm_data_grad_f32 128 / 123, conv_igemm_weight_grad_f32 127 / 127; shared memory
-// 16,896 bytes (the GEMM's), 17,920 for the weight gradient (its tap table). At the bound on
-// sm_90: the windows are packed (ColumnWindows), the offsets 32-bit and the weight gradient's
-// taps in shared memory because each of those, in registers, spilled 4-56 bytes.
+// loads, under the GEMM's launch bound 256 x 2:
+//                  forward     data_grad   weight_grad
+//   _f32           128 / 124   128 / 123   127 / 127
+//   _3xtf32        126 / 125   127 / 127   123 / 122
+//   _tf32          128 / 128   127 / 125   112 / 107
+// Shared memory 16,896 bytes (the GEMM's), 17,920 for the weight gradient (its tap table). At
+// the bound on sm_90: the windows are packed (ColumnWindows), the offsets 32-bit, the weight
+// gradient's taps in shared memory and the forward pass's weights read without a k decode,
+// because each of those, in registers, spilled 4-56 bytes.
 
 #include <climits>
 #include <cstdint>
@@ -112,29 +120,34 @@ __device__ __forceinline__ ColumnWindows column_windows(int bn, int bCol, int nq
 // Stores acc + bias[m] (bias may be NULL) for the tile at (bm, bn) of C (M, nq) into the NCHW
 // tensor out (n, M, P): column q = n*P + pos goes to out[n][m][pos]. Offsets are 32-bit (the
 // output of one student is below 2^31 floats): the forward kernel's epilogue is where it meets
-// the 128-register bound.
+// the 128-register bound. vec: P is a multiple of the group width VW and out is aligned for it.
+template <int PREC>
 __device__ __forceinline__ void store_nchw(const float (&acc)[8][8], int bm, int bn, int M, int nq, int P,
                                            const float* __restrict__ bias, float* __restrict__ out, bool vec)
 {
+    using Map = GemmTileMap<PREC>;
+    constexpr int VW = Map::VW;
 #pragma unroll
-    for (int h = 0; h < 2; ++h) {
-        const int c = bn + gemm_tile_col(h);
+    for (int h = 0; h < Map::GROUPS; ++h) {
+        const int c = bn + Map::col(h);
         if (c >= nq) continue;
         const int n = c / P;
         const int pos = c - n * P;
-        // 4 consecutive columns c..c+3 in one image: one float4 when aligned; else one by one.
-        const bool quad = vec && c + 3 < nq && pos + 3 < P;
+        // VW consecutive columns c.. in one image: one vector store when aligned; else one by one.
+        const bool whole = vec && c + (VW - 1) < nq && pos + (VW - 1) < P;
         const int first = n * M * P + pos;     // out[n][0][pos]
 #pragma unroll
         for (int i = 0; i < 8; ++i) {
-            const int m = bm + gemm_tile_row(i);
+            const int m = bm + Map::row(i);
             if (m >= M) continue;
             const float b = bias ? bias[m] : 0.0f;
-            const float* v = &acc[i][h * 4];
-            if (quad) {
-                *reinterpret_cast<float4*>(out + first + m * P) = make_float4(v[0] + b, v[1] + b, v[2] + b, v[3] + b);
+            const float* v = &acc[i][h * VW];
+            if (whole) {
+                float* dst = out + first + m * P;
+                if (VW == 4) *reinterpret_cast<float4*>(dst) = make_float4(v[0] + b, v[1] + b, v[2] + b, v[3] + b);
+                else *reinterpret_cast<float2*>(dst) = make_float2(v[0] + b, v[1] + b);
             } else {
-                for (int j = 0; j < 4 && c + j < nq; ++j) {
+                for (int j = 0; j < VW && c + j < nq; ++j) {
                     const int nj = (c + j) / P;
                     out[(nj * M + m) * P + (c + j - nj * P)] = v[j] + b;
                 }
@@ -177,7 +190,7 @@ __device__ __forceinline__ void gather_windows(float* __restrict__ bs_k /* &Bs[b
 // k-tile decodes its k into (c, t); windows transposed (SIGN -1). Two instantiations rather than
 // a run-time stride pair: the forward kernel has no register for the decode (20 bytes of spills
 // on sm_90 when it had one).
-template <bool DATA_GRAD>
+template <bool DATA_GRAD, int PREC>
 __device__ __forceinline__ void conv_igemm_windows(const float* __restrict__ src, const float* __restrict__ w,
                                                    const float* __restrict__ bias, float* __restrict__ out,
                                                    int N, int C, int Hs, int Ws, int M, int Hout, int Wout, int Kh, int Kw,
@@ -217,34 +230,33 @@ __device__ __forceinline__ void conv_igemm_windows(const float* __restrict__ src
         gather_windows<SIGN>(&Bs[buf][bK][0], bCol, src, win, K - kLeft + bK, K, KK, Kw, Hs, Ws);
     };
     float acc[8][8];
-    gemm_tile_k_loop(K, As, Bs, issue, acc);
+    gemm_tile_k_loop<PREC>(K, As, Bs, issue, acc);
 
-    const bool vec = (P & 3) == 0 && (reinterpret_cast<uintptr_t>(out) & 15) == 0;
-    store_nchw(acc, bm, bn, M, nq, P, bias, out, vec);
+    store_nchw<PREC>(acc, bm, bn, M, nq, P, bias, out, gemm_tile_vec_ok<GemmTileMap<PREC>::VW>(out, P));
 }
 
-extern "C" __global__ void __launch_bounds__(GEMM_THREADS, 2)
-conv_igemm_forward_f32(const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias,
+template <int PREC>
+__device__ __forceinline__ void conv_igemm_forward(const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias,
                        float* __restrict__ y, int N, int Ci, int H, int W, int Co, int Kh, int Kw, int Ho, int Wo,
                        int stride, int pad, long long xStride, long long wStride, long long yStride)
 {
     const unsigned s = blockIdx.z;
-    conv_igemm_windows<false>(x + s * xStride, w + s * wStride, bias ? bias + (long long)s * Co : nullptr, y + s * yStride,
+    conv_igemm_windows<false, PREC>(x + s * xStride, w + s * wStride, bias ? bias + (long long)s * Co : nullptr, y + s * yStride,
                               N, Ci, H, W, Co, Ho, Wo, Kh, Kw, stride, -pad);
 }
 
-extern "C" __global__ void __launch_bounds__(GEMM_THREADS, 2)
-conv_igemm_data_grad_f32(const float* __restrict__ dy, const float* __restrict__ w, float* __restrict__ dx,
+template <int PREC>
+__device__ __forceinline__ void conv_igemm_data_grad(const float* __restrict__ dy, const float* __restrict__ w, float* __restrict__ dx,
                          int N, int Ci, int H, int W, int Co, int Kh, int Kw, int Ho, int Wo, int pad,
                          long long dyStride, long long wStride, long long dxStride)
 {
     const unsigned s = blockIdx.z;
-    conv_igemm_windows<true>(dy + s * dyStride, w + s * wStride, nullptr, dx + s * dxStride,
+    conv_igemm_windows<true, PREC>(dy + s * dyStride, w + s * wStride, nullptr, dx + s * dxStride,
                              N, Co, Ho, Wo, Ci, H, W, Kh, Kw, 1, pad);
 }
 
-extern "C" __global__ void __launch_bounds__(GEMM_THREADS, 2)
-conv_igemm_weight_grad_f32(const float* __restrict__ x, const float* __restrict__ dy, float* __restrict__ dw,
+template <int PREC>
+__device__ __forceinline__ void conv_igemm_weight_grad(const float* __restrict__ x, const float* __restrict__ dy, float* __restrict__ dw,
                            int N, int Ci, int H, int W, int Co, int Kh, int Kw, int Ho, int Wo, int stride, int pad,
                            int kChunk, long long sliceStride, int splitBits,
                            long long xStride, long long dyStride, long long dwStride)
@@ -313,26 +325,53 @@ conv_igemm_weight_grad_f32(const float* __restrict__ x, const float* __restrict_
         }
     };
     float acc[8][8];
-    gemm_tile_k_loop(K, As, Bs, issue, acc);
+    gemm_tile_k_loop<PREC>(K, As, Bs, issue, acc);
 
-    // C (Co, R) row-major, bounds-checked; float4 where aligned.
-    const bool vec = (R & 3) == 0 && (reinterpret_cast<uintptr_t>(dw) & 15) == 0;
+    // C (Co, R) row-major, bounds-checked; vector stores where aligned.
+    using Map = GemmTileMap<PREC>;
+    const bool vec = gemm_tile_vec_ok<Map::VW>(dw, R);
 #pragma unroll
     for (int i = 0; i < 8; ++i) {
-        const int m = bm + gemm_tile_row(i);
+        const int m = bm + Map::row(i);
         if (m >= Co) continue;
         float* cRow = dw + m * R;   // Co*R < 2^31
 #pragma unroll
-        for (int h = 0; h < 2; ++h) {
-            const int c = bn + gemm_tile_col(h);
-            const float* v = &acc[i][h * 4];
-            if (vec && c + 3 < R) {
-                *reinterpret_cast<float4*>(cRow + c) = make_float4(v[0], v[1], v[2], v[3]);
-            } else {
-#pragma unroll
-                for (int j = 0; j < 4; ++j)
-                    if (c + j < R) cRow[c + j] = v[j];
-            }
+        for (int h = 0; h < Map::GROUPS; ++h) {
+            const int c = bn + Map::col(h);
+            gemm_tile_store<Map::VW>(cRow + c, &acc[i][h * Map::VW], c, R, vec, 0.0f);
         }
     }
 }
+
+// The entry points: each product at each precision (GemmPrecision in gemm_tile.cuh).
+#define CONV_IGEMM_ENTRIES(SUFFIX, PREC)                                                                          \
+    extern "C" __global__ void __launch_bounds__(GEMM_THREADS, 2)                                                 \
+    conv_igemm_forward_##SUFFIX(const float* __restrict__ x, const float* __restrict__ w,                         \
+                                const float* __restrict__ bias, float* __restrict__ y, int N, int Ci, int H,      \
+                                int W, int Co, int Kh, int Kw, int Ho, int Wo, int stride, int pad,               \
+                                long long xStride, long long wStride, long long yStride)                          \
+    {                                                                                                             \
+        conv_igemm_forward<PREC>(x, w, bias, y, N, Ci, H, W, Co, Kh, Kw, Ho, Wo, stride, pad, xStride, wStride,   \
+                                 yStride);                                                                        \
+    }                                                                                                             \
+    extern "C" __global__ void __launch_bounds__(GEMM_THREADS, 2)                                                 \
+    conv_igemm_data_grad_##SUFFIX(const float* __restrict__ dy, const float* __restrict__ w,                      \
+                                  float* __restrict__ dx, int N, int Ci, int H, int W, int Co, int Kh, int Kw,    \
+                                  int Ho, int Wo, int pad, long long dyStride, long long wStride,                 \
+                                  long long dxStride)                                                             \
+    {                                                                                                             \
+        conv_igemm_data_grad<PREC>(dy, w, dx, N, Ci, H, W, Co, Kh, Kw, Ho, Wo, pad, dyStride, wStride, dxStride); \
+    }                                                                                                             \
+    extern "C" __global__ void __launch_bounds__(GEMM_THREADS, 2)                                                 \
+    conv_igemm_weight_grad_##SUFFIX(const float* __restrict__ x, const float* __restrict__ dy,                    \
+                                    float* __restrict__ dw, int N, int Ci, int H, int W, int Co, int Kh, int Kw,  \
+                                    int Ho, int Wo, int stride, int pad, int kChunk, long long sliceStride,       \
+                                    int splitBits, long long xStride, long long dyStride, long long dwStride)     \
+    {                                                                                                             \
+        conv_igemm_weight_grad<PREC>(x, dy, dw, N, Ci, H, W, Co, Kh, Kw, Ho, Wo, stride, pad, kChunk,             \
+                                     sliceStride, splitBits, xStride, dyStride, dwStride);                        \
+    }
+
+CONV_IGEMM_ENTRIES(f32, GEMM_FP32)
+CONV_IGEMM_ENTRIES(3xtf32, GEMM_3XTF32)
+CONV_IGEMM_ENTRIES(tf32, GEMM_TF32)

@@ -99,8 +99,10 @@
 //   * the address given to a zero-filling cp.async (src-size 0, reads nothing) is the kernel
 //     parameter A or B itself (in A's / B's allocation, in the constant bank, no register),
 //     not the block's offset base pointer.
-//   No TF32, no tensor cores: plain FFMA, because results are compared with a float32 CPU
-//   reference at rtol 1e-4.
+//   Precision (gemm_tile.cuh): the _f32 entry points are plain FFMA (the default: results are
+//   compared with a float32 CPU reference at rtol 1e-4); _3xtf32 run the same tile on the tensor
+//   cores with split TF32 operands (float32-grade, held to the same tolerance by the tests), and
+//   _tf32 in plain TF32 (opt-in, a looser tier). The determinism below holds for all three.
 //
 // Determinism and agreement between versions: every C element is summed by one thread, in
 // order k = 0, 1, ..., K-1, with explicit fmaf (acc = fmaf(a_k, b_k, acc)) starting from 0, then
@@ -111,13 +113,16 @@
 // and the slices are added in slice order by sum_slices_f32 (reduce.cu): deterministic, but
 // the bits depend on the number of slices.
 //
-// ptxas -v (nvcc 13.0, -O3), 0 bytes stack, 0 spill stores, 0 spill loads for all:
-//   gemm_tiled_{nn,nt,tn,tt}_f32  sm_90: 120 / 127 / 120 / 120 registers,
-//                                 sm_80: 128 / 127 / 128 / 128, 16,896 bytes shared
-//   gemm_naive_f32                sm_90: 32 registers, sm_80: 32
-//   (Since the k loop moved to gemm_tile.cuh, shared with conv2d_igemm.cu: before, sm_90
-//   125 / 127 / 125 / 121 and sm_80 128 / 127 / 128 / 127. The loop's code is the same; only
-//   the order in which each tile's pointers advance changed.)
+// ptxas -v (nvcc 13.0, -O3), 0 bytes stack, 0 spill stores, 0 spill loads for all; registers
+// nn / nt / tn / tt, 16,896 bytes shared:
+//   gemm_tiled_*_f32     sm_90: 127 / 126 / 127 / 127, sm_80: 128 / 128 / 128 / 128
+//   gemm_tiled_*_3xtf32  sm_90: 125 / 125 / 125 / 125, sm_80: 125 / 127 / 125 / 125
+//   gemm_tiled_*_tf32    sm_90: 120 / 119 / 120 / 120, sm_80: 118 / 117 / 118 / 118
+//   gemm_naive_f32       sm_90: 32, sm_80: 32
+//   (FP32 before the tile moved to gemm_tile.cuh: sm_90 125 / 127 / 125 / 121, sm_80
+//   128 / 127 / 128 / 127. The loop's arithmetic is the same; the pointer advance and the
+//   epilogue's store helper changed, and ptxas is sensitive to both at this bound: an
+//   epilogue that took n = nLeft - c instead of (c, nLeft) spilled 16-40 bytes on sm_90.)
 
 #include <cstdint>
 
@@ -168,7 +173,7 @@ extern "C" __global__ void gemm_naive_f32(int M, int N, int K,
 
 // The tile geometry, cp.async and the k loop: gemm_tile.cuh (shared with conv2d_igemm.cu).
 
-template <bool TA, bool TB>
+template <bool TA, bool TB, int PREC>
 __device__ __forceinline__ void gemm_tiled_body(int M, int N, int K,
                                                 const float* __restrict__ A, int lda,
                                                 const float* __restrict__ B, int ldb,
@@ -196,7 +201,7 @@ __device__ __forceinline__ void gemm_tiled_body(int M, int N, int K,
     const long long bStrideE = TB ? 32LL * ldb : 32LL;
     const long long bStepT   = TB ? (long long)GEMM_BK : (long long)GEMM_BK * ldb;
 
-    const bool vecC = ((ldc & 3) == 0) && ((reinterpret_cast<uintptr_t>(C) & 15) == 0);
+    const bool vecC = gemm_tile_vec_ok<GemmTileMap<PREC>::VW>(C, ldc);
     const int bn = blockIdx.x * GEMM_BN;
     const int nLeft = N - bn;
 
@@ -234,38 +239,19 @@ __device__ __forceinline__ void gemm_tiled_body(int M, int N, int K,
         };
 
         float acc[8][8];
-        gemm_tile_k_loop(K, As, Bs, issue, acc);
+        gemm_tile_k_loop<PREC>(K, As, Bs, issue, acc);
 
         // ---- epilogue: C = acc + beta*C, bounds-checked; old C untouched when beta == 0 ----
+        using Map = GemmTileMap<PREC>;
 #pragma unroll
         for (int i = 0; i < 8; ++i) {
-            const int r = gemm_tile_row(i);
+            const int r = Map::row(i);
             if (r >= mLeft) continue;
             float* cRow = C + ((long long)bm + r) * ldc + bn;
 #pragma unroll
-            for (int h = 0; h < 2; ++h) {
-                const int c = gemm_tile_col(h);
-                const float* v = &acc[i][h * 4];
-                if (vecC && c + 3 < nLeft) {
-                    float4 out = make_float4(v[0], v[1], v[2], v[3]);
-                    float4* dst = reinterpret_cast<float4*>(cRow + c);
-                    if (beta != 0.0f) {
-                        const float4 old = *dst;
-                        out.x = fmaf(beta, old.x, out.x);
-                        out.y = fmaf(beta, old.y, out.y);
-                        out.z = fmaf(beta, old.z, out.z);
-                        out.w = fmaf(beta, old.w, out.w);
-                    }
-                    *dst = out;
-                } else {
-#pragma unroll
-                    for (int j = 0; j < 4; ++j) {
-                        if (c + j < nLeft) {
-                            float* dst = cRow + c + j;
-                            *dst = (beta != 0.0f) ? fmaf(beta, *dst, v[j]) : v[j];
-                        }
-                    }
-                }
+            for (int h = 0; h < Map::GROUPS; ++h) {
+                const int c = Map::col(h);
+                gemm_tile_store<Map::VW>(cRow + c, &acc[i][h * Map::VW], c, nLeft, vecC, beta);
             }
         }
     }
@@ -279,7 +265,7 @@ __device__ __forceinline__ void gemm_tiled_body(int M, int N, int K,
 // is the same bits every run: what a weight gradient (small C, K = batch x positions) needs
 // to fill the GPU without atomics. Everything here is uniform per block and computed once,
 // before the body's k loop.
-template <bool TA, bool TB>
+template <bool TA, bool TB, int PREC>
 __device__ __forceinline__ void gemm_tiled_slice(int M, int N, int K,
                                                  const float* __restrict__ A, int lda,
                                                  const float* __restrict__ B, int ldb,
@@ -294,22 +280,30 @@ __device__ __forceinline__ void gemm_tiled_slice(int M, int N, int K,
     const int kz = (int)max(0LL, min((long long)kChunk, (long long)K - k0));
     const float* a = A + s * strideA + (TA ? k0 * lda : k0);
     const float* b = B + s * strideB + (TB ? k0 : k0 * ldb);
-    gemm_tiled_body<TA, TB>(M, N, kz, a, lda, b, ldb, C + s * strideC + z * sliceStride, ldc, beta,
+    gemm_tiled_body<TA, TB, PREC>(M, N, kz, a, lda, b, ldb, C + s * strideC + z * sliceStride, ldc, beta,
                             A, B);
 }
 
-#define GEMM_TILED_ENTRY(NAME, TA, TB)                                                          \
+#define GEMM_TILED_ENTRY(NAME, TA, TB, PREC)                                                    \
     extern "C" __global__ void __launch_bounds__(GEMM_THREADS, 2)                               \
     NAME(int M, int N, int K, const float* __restrict__ A, int lda,                             \
          const float* __restrict__ B, int ldb, float* __restrict__ C, int ldc, float beta,      \
          int kChunk, long long sliceStride, int splitBits,                                      \
          long long strideA, long long strideB, long long strideC)                               \
     {                                                                                           \
-        gemm_tiled_slice<TA, TB>(M, N, K, A, lda, B, ldb, C, ldc, beta, kChunk, sliceStride,    \
-                                 splitBits, strideA, strideB, strideC);                         \
+        gemm_tiled_slice<TA, TB, PREC>(M, N, K, A, lda, B, ldb, C, ldc, beta, kChunk,           \
+                                       sliceStride, splitBits, strideA, strideB, strideC);      \
     }
 
-GEMM_TILED_ENTRY(gemm_tiled_nn_f32, false, false)
-GEMM_TILED_ENTRY(gemm_tiled_nt_f32, false, true)
-GEMM_TILED_ENTRY(gemm_tiled_tn_f32, true, false)
-GEMM_TILED_ENTRY(gemm_tiled_tt_f32, true, true)
+GEMM_TILED_ENTRY(gemm_tiled_nn_f32, false, false, GEMM_FP32)
+GEMM_TILED_ENTRY(gemm_tiled_nt_f32, false, true, GEMM_FP32)
+GEMM_TILED_ENTRY(gemm_tiled_tn_f32, true, false, GEMM_FP32)
+GEMM_TILED_ENTRY(gemm_tiled_tt_f32, true, true, GEMM_FP32)
+GEMM_TILED_ENTRY(gemm_tiled_nn_3xtf32, false, false, GEMM_3XTF32)
+GEMM_TILED_ENTRY(gemm_tiled_nt_3xtf32, false, true, GEMM_3XTF32)
+GEMM_TILED_ENTRY(gemm_tiled_tn_3xtf32, true, false, GEMM_3XTF32)
+GEMM_TILED_ENTRY(gemm_tiled_tt_3xtf32, true, true, GEMM_3XTF32)
+GEMM_TILED_ENTRY(gemm_tiled_nn_tf32, false, false, GEMM_TF32)
+GEMM_TILED_ENTRY(gemm_tiled_nt_tf32, false, true, GEMM_TF32)
+GEMM_TILED_ENTRY(gemm_tiled_tn_tf32, true, false, GEMM_TF32)
+GEMM_TILED_ENTRY(gemm_tiled_tt_tf32, true, true, GEMM_TF32)

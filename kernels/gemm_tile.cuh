@@ -15,6 +15,8 @@
 
 #pragma once
 
+#include <cstdint>
+
 #define GEMM_BM 128      // block tile rows (M)
 #define GEMM_BN 128      // block tile columns (N)
 #define GEMM_BK 8        // k depth of one shared-memory tile
@@ -46,6 +48,48 @@ __device__ __forceinline__ void cp_async_wait_all()
 #endif
 }
 
+// The k loop's arithmetic, a template parameter of every tiled kernel (one entry point each):
+//   GEMM_FP32   FFMA on the CUDA cores, each thread an 8x8 micro-tile (the reference).
+//   GEMM_3XTF32 tensor cores, mma.sync m16n8k8 TF32 with FP32 accumulation, each operand split
+//               as big = tf32(x) + small = tf32(x - big) and three products per step
+//               (small.big + big.small + big.big; small.small, about 2^-22 of the product, is
+//               dropped): float32-grade accuracy at tensor-core rate.
+//   GEMM_TF32   one product per step, big.big: about 10 bits of operand precision, opt-in only.
+// Each warp of the block computes a 64 x 32 part of the tile (warps 2 along M by 4 along N) as
+// 4 x 4 MMA tiles of 16 x 8; a thread's accumulators are still 8 x 8 floats, laid out per
+// GemmTileMap below.
+enum GemmPrecision { GEMM_FP32 = 0, GEMM_3XTF32 = 1, GEMM_TF32 = 2 };
+
+// x rounded to TF32 (10 mantissa bits, to nearest, ties away from zero, as cvt.rna.tf32.f32),
+// returned as the float32 whose low 13 bits are zero. Plain integer arithmetic, so the device
+// and the emulator compute the same operands. Values within half a TF32 step of FLT_MAX round
+// to infinity; NaN stays NaN.
+__device__ __forceinline__ float tf32_round(float x)
+{
+    return __int_as_float((int)(((unsigned)__float_as_int(x) + 0x1000u) & 0xffffe000u));
+}
+
+// d += a . b, one warp-wide mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32. Fragments (PTX
+// ISA layout; g = lane/4, t = lane%4): a = A[g][t], A[g+8][t], A[g][t+4], A[g+8][t+4] of the
+// 16 x 8 A; b = B[t][g], B[t+4][g] of the 8 x 8 B; d = D[g][2t], D[g][2t+1], D[g+8][2t],
+// D[g+8][2t+1]. Every lane of the warp must call it together. The emulator implements it in
+// C++ (cuda_emu_mma_m16n8k8_tf32: the same operands, products added in k order).
+__device__ __forceinline__ void mma_tf32(float (&d)[4], const float (&a)[4], const float (&b)[2])
+{
+#ifdef MKDT_CUDA_EMU
+    const unsigned ua[4] = {(unsigned)__float_as_int(a[0]), (unsigned)__float_as_int(a[1]),
+                            (unsigned)__float_as_int(a[2]), (unsigned)__float_as_int(a[3])};
+    const unsigned ub[2] = {(unsigned)__float_as_int(b[0]), (unsigned)__float_as_int(b[1])};
+    cuda_emu_mma_m16n8k8_tf32(d, ua, ub);
+#else
+    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 "
+                 "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(__float_as_int(a[0])), "r"(__float_as_int(a[1])), "r"(__float_as_int(a[2])), "r"(__float_as_int(a[3])),
+                   "r"(__float_as_int(b[0])), "r"(__float_as_int(b[1])));
+#endif
+}
+
 using GemmTileA = float[GEMM_BK][GEMM_BM + GEMM_PAD];
 using GemmTileB = float[GEMM_BK][GEMM_BN + GEMM_PAD];
 
@@ -54,12 +98,16 @@ using GemmTileB = float[GEMM_BK][GEMM_BN + GEMM_PAD];
 // K - kLeft, into As[buf] and Bs[buf] (zero-filling k >= K and rows or columns outside the
 // matrix); it is called once per k-tile, in order. The loop waits for those copies and holds
 // the barriers: on return every thread of the block has finished reading both buffers.
-template <class Issue>
+template <int PREC, class Issue>
 __device__ __forceinline__ void gemm_tile_k_loop(int K, GemmTileA* As, GemmTileB* Bs, Issue& issue,
                                                  float (&acc)[8][8])
 {
     const int tx = threadIdx.x & 15;
     const int ty = threadIdx.x >> 4;
+    // MMA fragment coordinates: the warp's 64 x 32 part of the tile, the lane's g and t.
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int g = lane >> 2, t = lane & 3;
+    const int wm = (warp & 1) * 64, wn = (warp >> 1) * 32;
 #pragma unroll
     for (int i = 0; i < 8; ++i)
 #pragma unroll
@@ -73,6 +121,46 @@ __device__ __forceinline__ void gemm_tile_k_loop(int K, GemmTileA* As, GemmTileB
     for (int kLeft = K; kLeft > 0; kLeft -= GEMM_BK) {
         if (kLeft > GEMM_BK) issue(buf ^ 1, kLeft - GEMM_BK);
 
+        if (PREC != GEMM_FP32) {
+            // One k8 step: the warp's 4 x 4 MMA tiles. B's fragments for the 4 n-tiles once, then
+            // A's per m-tile (fewer live registers than all of A's). Shared reads are
+            // conflict-free: (t, g) covers the 32 banks as t*132 + g (132 = 4 mod 32).
+            float bBig[4][2], bSmall[4][2];
+#pragma unroll
+            for (int ni = 0; ni < 4; ++ni) {
+#pragma unroll
+                for (int h = 0; h < 2; ++h) {
+                    const float v = Bs[buf][t + 4 * h][wn + ni * 8 + g];
+                    bBig[ni][h] = tf32_round(v);
+                    bSmall[ni][h] = tf32_round(v - bBig[ni][h]);
+                }
+            }
+#pragma unroll
+            for (int mi = 0; mi < 4; ++mi) {
+                const int r = wm + mi * 16 + g;
+                const float av[4] = {As[buf][t][r], As[buf][t][r + 8], As[buf][t + 4][r], As[buf][t + 4][r + 8]};
+                float aBig[4], aSmall[4];
+#pragma unroll
+                for (int q = 0; q < 4; ++q) {
+                    aBig[q] = tf32_round(av[q]);
+                    aSmall[q] = tf32_round(av[q] - aBig[q]);
+                }
+#pragma unroll
+                for (int ni = 0; ni < 4; ++ni) {
+                    float d[4] = {acc[2 * mi][2 * ni], acc[2 * mi][2 * ni + 1], acc[2 * mi + 1][2 * ni], acc[2 * mi + 1][2 * ni + 1]};
+                    if (PREC == GEMM_3XTF32) {
+                        // The small terms first: they are added while d is still small.
+                        mma_tf32(d, aSmall, bBig[ni]);
+                        mma_tf32(d, aBig, bSmall[ni]);
+                    }
+                    mma_tf32(d, aBig, bBig[ni]);
+                    acc[2 * mi][2 * ni] = d[0];
+                    acc[2 * mi][2 * ni + 1] = d[1];
+                    acc[2 * mi + 1][2 * ni] = d[2];
+                    acc[2 * mi + 1][2 * ni + 1] = d[3];
+                }
+            }
+        } else {
 #pragma unroll
         for (int kk = 0; kk < GEMM_BK; ++kk) {
             const float4 a0 = *reinterpret_cast<const float4*>(&As[buf][kk][ty * 4]);
@@ -85,6 +173,7 @@ __device__ __forceinline__ void gemm_tile_k_loop(int K, GemmTileA* As, GemmTileB
             for (int i = 0; i < 8; ++i)
 #pragma unroll
                 for (int j = 0; j < 8; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+        }
         }
 
         // The copies into buf^1 were issued above, after the barrier that ended the previous
@@ -106,7 +195,66 @@ __device__ __forceinline__ unsigned gemm_tile_mask(int first, int limit)
     return ok;
 }
 
-// Row r (0..127) of the block tile that accumulator row i (0..7) of this thread holds, and the
-// first of the 4 consecutive columns that accumulator columns 4h..4h+3 (h = 0, 1) hold.
-__device__ __forceinline__ int gemm_tile_row(int i) { return (i < 4) ? (threadIdx.x >> 4) * 4 + i : 64 + (threadIdx.x >> 4) * 4 + (i - 4); }
-__device__ __forceinline__ int gemm_tile_col(int h) { return h * 64 + (threadIdx.x & 15) * 4; }
+// Where a thread's accumulators sit in the 128 x 128 block tile: acc[i][*] is row row(i) of the
+// tile (i = 0..7), and acc[i][h*VW .. h*VW + VW-1] are the VW consecutive columns starting at
+// col(h) (h = 0 .. GROUPS-1). FP32: rows ty*4 + i and 64 + ty*4 + i - 4, two groups of 4 columns
+// at tx*4 and 64 + tx*4. MMA: the warp's part at (wm, wn); rows wm + 16*(i/2) + 8*(i%2) + g, four
+// groups of 2 columns at wn + 8h + 2t (the D fragment's layout).
+template <int PREC>
+struct GemmTileMap {
+    static constexpr int VW = PREC == GEMM_FP32 ? 4 : 2;
+    static constexpr int GROUPS = 8 / VW;
+    __device__ __forceinline__ static int row(int i)
+    {
+        if (PREC == GEMM_FP32) return (i < 4) ? (threadIdx.x >> 4) * 4 + i : 64 + (threadIdx.x >> 4) * 4 + (i - 4);
+        const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+        return (warp & 1) * 64 + (i >> 1) * 16 + (i & 1) * 8 + (lane >> 2);
+    }
+    __device__ __forceinline__ static int col(int h)
+    {
+        if (PREC == GEMM_FP32) return h * 64 + (threadIdx.x & 15) * 4;
+        const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+        return (warp >> 1) * 32 + h * 8 + (lane & 3) * 2;
+    }
+};
+
+// Whether VW-wide vector stores into rows of pitch ld starting at ptr are aligned (uniform per
+// launch; the store below still checks that all VW columns are inside the matrix).
+template <int VW>
+__device__ __forceinline__ bool gemm_tile_vec_ok(const float* ptr, int ld)
+{
+    return (ld & (VW - 1)) == 0 && (reinterpret_cast<uintptr_t>(ptr) & (4 * VW - 1)) == 0;
+}
+
+// Stores VW consecutive results v[0..VW) to dst[0..n) (n: how many of them lie inside the
+// matrix), dst = v + beta*dst (beta 0: dst is never read), as one float4 / float2 when vec and
+// all VW lie inside, else element by element.
+template <int VW>
+__device__ __forceinline__ void gemm_tile_store(float* dst, const float* v, int first, int limit, bool vec, float beta)
+{
+    if (vec && first + (VW - 1) < limit) {
+        if (VW == 4) {
+            float4 o = make_float4(v[0], v[1], v[2], v[3]);
+            if (beta != 0.0f) {
+                const float4 old = *reinterpret_cast<const float4*>(dst);
+                o.x = fmaf(beta, old.x, o.x);
+                o.y = fmaf(beta, old.y, o.y);
+                o.z = fmaf(beta, old.z, o.z);
+                o.w = fmaf(beta, old.w, o.w);
+            }
+            *reinterpret_cast<float4*>(dst) = o;
+        } else {
+            float2 o = make_float2(v[0], v[1]);
+            if (beta != 0.0f) {
+                const float2 old = *reinterpret_cast<const float2*>(dst);
+                o.x = fmaf(beta, old.x, o.x);
+                o.y = fmaf(beta, old.y, o.y);
+            }
+            *reinterpret_cast<float2*>(dst) = o;
+        }
+    } else {
+#pragma unroll
+        for (int j = 0; j < VW; ++j)
+            if (first + j < limit) dst[j] = (beta != 0.0f) ? fmaf(beta, dst[j], v[j]) : v[j];
+    }
+}

@@ -31,6 +31,10 @@ mk 200 bench metagrad --device cuda --segments 4 --steps "$steps" --batch 256 --
 mk 200 bench metagrad --device cuda --chunk 64 --steps "$steps" --batch 256 --images 1000 --iterations 2 --json | tee -a "$out/mkdt.jsonl"
 # The same iteration with every launch timed by events (MKDT_CUDA_PROFILE=1: slower on the host,
 # so not the timing figure): measured seconds per kernel and grid beside the dry run's model.
+# The same iteration on the tensor cores: 3xTF32 (float32-grade) and plain TF32 (opt-in).
+MKDT_CUDA_PRECISION=3xtf32 mk 200 bench metagrad --device cuda --steps "$steps" --batch 256 --images 1000 --iterations 2 --json > "$out/mkdt-3xtf32.jsonl"
+MKDT_CUDA_PRECISION=tf32 mk 200 bench metagrad --device cuda --steps "$steps" --batch 256 --images 1000 --iterations 2 --json > "$out/mkdt-tf32.jsonl"
+MKDT_CUDA_PRECISION=3xtf32 mk 120 bench experts --device cuda --batch-students 1 --batch 256 --steps 20 --warmup 2 --reps 3 --json >> "$out/mkdt-3xtf32.jsonl"
 # The same iteration with the convolutions on im2col + GEMM instead of the implicit GEMM.
 MKDT_CUDA_CONV=im2col mk 200 bench metagrad --device cuda --steps "$steps" --batch 256 --images 1000 --iterations 2 --json > "$out/mkdt-im2col.jsonl"
 MKDT_CUDA_PROFILE=1 mk 200 bench metagrad --device cuda --steps "$steps" --batch 256 --images 1000 --iterations 1 > "$out/profile-metagrad.txt"
@@ -41,6 +45,8 @@ if [ -f scripts/reference/torch_reference.py ]; then
   timeout 200 python3 scripts/reference/torch_reference.py distill --syn-steps "$steps" --batch-syn 256 --images 1000 --warmup 1 --reps "$iters" \
     2>&1 | tee "$out/torch.jsonl"
   timeout 100 python3 scripts/reference/torch_reference.py expert --batch 256 --steps 50 2>&1 | tee -a "$out/torch.jsonl"
+  timeout 200 python3 scripts/reference/torch_reference.py distill --precision tf32 --syn-steps "$steps" --batch-syn 256 --images 1000 --warmup 1 --reps "$iters" \
+    2>&1 | tee "$out/torch-tf32.jsonl"
   python3 -c 'import torch; print(torch.__version__)' > "$out/torch-version.txt" 2>/dev/null
 fi
 if [ "${GPU_BENCH_JMH:-0}" = 1 ]; then
@@ -58,6 +64,7 @@ def rows(name):
     p = out / name
     return [json.loads(l) for l in p.read_text().splitlines() if l.startswith("{")] if p.exists() else []
 mk, th, mi = rows("mkdt.jsonl"), rows("torch.jsonl"), rows("mkdt-im2col.jsonl")
+m3, mt, tt = rows("mkdt-3xtf32.jsonl"), rows("mkdt-tf32.jsonl"), rows("torch-tf32.jsonl")
 def one(rs, **kv):
     return next((r for r in rs if all(r.get(k) == v for k, v in kv.items())), None)
 m1, m4 = one(mk, what="metagrad_iteration", segments=1, chunk=0), one(mk, what="metagrad_iteration", segments=4)
@@ -69,6 +76,14 @@ print("|---|---|---|---|")
 if m1 and td:
     print(f"| s per MKDT iteration, 1 segment | {m1['seconds_median']:.3f} | {td['seconds_median']:.3f} | {m1['seconds_median'] / td['seconds_median']:.2f} (<= 0.33) |")
 mi1 = one(mi, what="metagrad_iteration")
+m31, mt1, e3 = one(m3, what="metagrad_iteration"), one(mt, what="metagrad_iteration"), one(m3, what="expert_steps")
+tdt = one(tt, what="distill_iteration")
+if m31 and td:
+    print(f"| s per MKDT iteration, 1 segment, 3xTF32 tensor cores (MKDT_CUDA_PRECISION=3xtf32) | {m31['seconds_median']:.3f} | {td['seconds_median']:.3f} | {m31['seconds_median'] / td['seconds_median']:.2f} (<= 0.33) |")
+if mt1 and tdt:
+    print(f"| s per MKDT iteration, 1 segment, TF32 both (MKDT_CUDA_PRECISION=tf32; torch --precision tf32) | {mt1['seconds_median']:.3f} | {tdt['seconds_median']:.3f} | {mt1['seconds_median'] / tdt['seconds_median']:.2f} (<= 0.5) |")
+if e3 and te:
+    print(f"| expert images/s, 1 student, 3xTF32 | {e3['images_per_second']:,.0f} | {te['images_per_second']:,.0f} | {e3['images_per_second'] / te['images_per_second']:.2f} (>= 3) |")
 if mi1 and td:
     print(f"| s per MKDT iteration, 1 segment, im2col convolutions (MKDT_CUDA_CONV=im2col) | {mi1['seconds_median']:.3f} | {td['seconds_median']:.3f} | {mi1['seconds_median'] / td['seconds_median']:.2f} |")
 if m4 and td:

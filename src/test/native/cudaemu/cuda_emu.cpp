@@ -24,6 +24,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -88,6 +89,7 @@ struct Block {
     int liveInWarp[kMaxThreads / 32];
     Barrier block, warps[kMaxThreads / 32];
     unsigned lanes[kMaxThreads];  // shuffle exchange, one slot per thread
+    unsigned mmaA[kMaxThreads][4], mmaB[kMaxThreads][2];  // mma.sync fragment exchange
 };
 
 Block run;
@@ -262,6 +264,39 @@ unsigned cuda_emu_shfl_down(unsigned bits, unsigned delta, int width)
     unsigned v = (src < segment + width && 32 * w + src < run.threads) ? run.lanes[32 * w + src] : bits;
     arrive(run.warps[w], run.liveInWarp[w]);  // every lane has read before any writes again
     return v;
+}
+
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 for the running warp, d += a . b with
+// A (16 x 8) and B (8 x 8) spread over the lanes as the PTX ISA lays them out (g = lane / 4,
+// t = lane % 4): a0 = A[g][t], a1 = A[g+8][t], a2 = A[g][t+4], a3 = A[g+8][t+4];
+// b0 = B[t][g], b1 = B[t+4][g]; d0 = D[g][2t], d1 = D[g][2t+1], d2 = D[g+8][2t], d3 = D[g+8][2t+1].
+// Every lane publishes its fragments, the warp meets, each lane computes its own four outputs,
+// the warp meets again (no lane overwrites a fragment another is still reading). The operands are
+// TF32: only their top 19 bits count (the low 13 are masked off, as the tensor cores ignore
+// them). Products of two TF32 values are exact in float32; they are added to d in order
+// k = 0..7 with fmaf. The hardware's order and rounding inside one MMA are not specified, so a
+// GPU's bits may differ from these in the last place; results are compared with tolerances.
+void cuda_emu_mma_m16n8k8_tf32(float* d, const unsigned* a, const unsigned* b)
+{
+    const int i = static_cast<int>(current - run.fibers);
+    const int w = current->warp;
+    for (int r = 0; r < 4; ++r) run.mmaA[i][r] = a[r];
+    run.mmaB[i][0] = b[0];
+    run.mmaB[i][1] = b[1];
+    arrive(run.warps[w], run.liveInWarp[w]);
+    const int lane = i % 32, g = lane >> 2, t = lane & 3, base = 32 * w;
+    auto tf32 = [](unsigned bits) { bits &= 0xffffe000u; float f; std::memcpy(&f, &bits, 4); return f; };
+    for (int r = 0; r < 4; ++r) {
+        const int row = g + (r >= 2 ? 8 : 0), col = 2 * t + (r & 1);
+        float acc = d[r];
+        for (int k = 0; k < 8; ++k) {
+            const float av = tf32(run.mmaA[base + (row & 7) * 4 + (k & 3)][(row >= 8 ? 1 : 0) + (k >= 4 ? 2 : 0)]);
+            const float bv = tf32(run.mmaB[base + col * 4 + (k & 3)][k >= 4 ? 1 : 0]);
+            acc = std::fma(av, bv, acc);
+        }
+        d[r] = acc;
+    }
+    arrive(run.warps[w], run.liveInWarp[w]);
 }
 
 // ---- driver API (the names libcuda.so.1 exports; the _v2 forms are what cuda.h maps to) ----

@@ -37,12 +37,15 @@ struct uint3 { unsigned x, y, z; };
 using dim3 = uint3;
 struct __attribute__((aligned(16))) float4 { float x, y, z, w; };
 inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
+struct __attribute__((aligned(8))) float2 { float x, y; };
+inline float2 make_float2(float x, float y) { return float2{x, y}; }
 
 extern "C" {
 const uint3* cuda_emu_thread_idx();
 extern uint3 cuda_emu_block_idx, cuda_emu_block_dim, cuda_emu_grid_dim;
 void cuda_emu_syncthreads();
 unsigned cuda_emu_shfl_down(unsigned bits, unsigned delta, int width);
+void cuda_emu_mma_m16n8k8_tf32(float* d, const unsigned* a, const unsigned* b);
 }
 
 #define threadIdx (*cuda_emu_thread_idx())

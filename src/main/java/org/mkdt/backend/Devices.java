@@ -17,7 +17,7 @@ public final class Devices {
             case "cuda" -> {
                 try {
                     CudaBackend b = CudaBackend.get();
-                    yield new Selection(b, "backend: cuda (requested; " + describe(b.device()) + ")");
+                    yield new Selection(b, "backend: cuda (requested; " + describe(b) + ")");
                 } catch (IllegalStateException e) {
                     throw new IllegalArgumentException("--device cuda: " + e.getMessage());
                 }
@@ -26,13 +26,16 @@ public final class Devices {
                 CudaDevice.Probe p = CudaDevice.open();
                 if (!p.available()) yield new Selection(CpuBackend.INSTANCE, "backend: cpu (auto: " + p.reason() + ")");
                 CudaBackend b = CudaBackend.get();
-                yield new Selection(b, "backend: cuda (auto: " + describe(b.device()) + ")");
+                yield new Selection(b, "backend: cuda (auto: " + describe(b) + ")");
             }
             default -> throw new IllegalArgumentException("--device must be cpu, cuda or auto, got '" + device + "'");
         };
     }
 
-    static String describe(CudaDevice d) {
-        return String.format("%s, %.1f GiB, compute %s", d.name(), d.totalBytes() / (double) (1L << 30), d.computeCapability());
+    /** The device, and the arithmetic and convolution algorithm in force (they change the results' last bits). */
+    static String describe(CudaBackend b) {
+        CudaDevice d = b.device();
+        return String.format("%s, %.1f GiB, compute %s; GEMM %s, convolution %s", d.name(), d.totalBytes() / (double) (1L << 30), d.computeCapability(),
+                b.precision().label(), b.convAlgorithm().name().toLowerCase(java.util.Locale.ROOT));
     }
 }

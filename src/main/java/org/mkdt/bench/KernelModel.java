@@ -17,12 +17,17 @@ import org.mkdt.backend.cuda.KernelProfile;
 public final class KernelModel {
     /**
      * A card's limits and the fractions of them the kernels are assumed to reach. The H200 has
-     * the H100's GH100 SMs and clocks (66.9 TFLOP/s FP32 FMA) with 4.8 TB/s instead of 3.35.
+     * the H100's GH100 SMs and clocks (66.9 TFLOP/s FP32 FMA, 494.7 TFLOP/s dense TF32 on the
+     * tensor cores) with 4.8 TB/s instead of 3.35. Kernels named *_tf32 run their FLOPs at the
+     * tensor rate, *_3xtf32 three times their FLOPs there (three MMAs per product); every other
+     * kernel at the FP32 rate. The same compute share applies to both: an assumption for the
+     * tensor-core kernels, which no GPU has timed yet.
      */
-    public record Card(String name, double flopsPerSecond, double bytesPerSecond, double computeShare, double memoryShare, double launchSeconds) {}
+    public record Card(String name, double flopsPerSecond, double tensorFlopsPerSecond, double bytesPerSecond, double computeShare, double memoryShare,
+                       double launchSeconds) {}
 
-    /** The physical floor: every kernel at the FP32 FMA peak or the full bandwidth, launches free. */
-    public static final Card H200_ROOFLINE = new Card("H200 roofline (66.9 TFLOP/s FP32, 4.8 TB/s, launches free)", 66.9e12, 4.8e12, 1, 1, 0);
+    /** The physical floor: every kernel at its unit's peak or the full bandwidth, launches free. */
+    public static final Card H200_ROOFLINE = new Card("H200 roofline (66.9 TFLOP/s FP32, 494.7 TF32, 4.8 TB/s, launches free)", 66.9e12, 494.7e12, 4.8e12, 1, 1, 0);
 
     /**
      * The rates this project's kernels reached on an H100 (BENCHMARKS.md, 2026-11-26): the
@@ -31,7 +36,14 @@ public final class KernelModel {
      * a Hopper GPU, from launch to completion, back to back). Carried over to the H200's limits.
      */
     public static final Card H200_AT_H100_RATES = new Card("H200 at the H100's measured rates (36% of FP32 peak, 75% of bandwidth, >= 3 us per launch)",
-            66.9e12, 4.8e12, 0.36, 0.75, 3e-6);
+            66.9e12, 494.7e12, 4.8e12, 0.36, 0.75, 3e-6);
+
+    /** Seconds of {@code flops} for kernel {@code name} at the card's rate for the unit it runs on. */
+    static double arithmeticSeconds(String name, double flops, Card c) {
+        if (name.endsWith("_3xtf32")) return 3 * flops / (c.tensorFlopsPerSecond() * c.computeShare());
+        if (name.endsWith("_tf32")) return flops / (c.tensorFlopsPerSecond() * c.computeShare());
+        return flops / (c.flopsPerSecond() * c.computeShare());
+    }
 
     public static final List<Card> CARDS = List.of(H200_ROOFLINE, H200_AT_H100_RATES);
 
@@ -41,7 +53,7 @@ public final class KernelModel {
     public static double seconds(KernelProfile.Row r, Card c) {
         if (r.calls() == 0) return 0;
         double flops = (double) r.flops() / r.calls(), bytes = (double) r.bytes() / r.calls();
-        double each = Math.max(c.launchSeconds(), Math.max(flops / (c.flopsPerSecond() * c.computeShare()), bytes / (c.bytesPerSecond() * c.memoryShare())));
+        double each = Math.max(c.launchSeconds(), Math.max(arithmeticSeconds(r.kernel(), flops, c), bytes / (c.bytesPerSecond() * c.memoryShare())));
         return each * r.calls();
     }
 

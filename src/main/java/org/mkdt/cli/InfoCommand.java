@@ -36,7 +36,8 @@ public final class InfoCommand implements Callable<Integer> {
                     d.totalBytes() / (double) (1L << 30), d.freeBytes() / (double) (1L << 30));
             try {
                 CudaBackend b = CudaBackend.get();
-                out.printf("kernels     loaded (%s); GEMM uses %s%n", String.join(", ", CudaBackend.KERNEL_FAMILIES), b.gemmKernel().defaultVersion());
+                out.printf("kernels     loaded (%s); GEMM uses %s at %s (MKDT_CUDA_PRECISION), convolution %s (MKDT_CUDA_CONV)%n", String.join(", ", CudaBackend.KERNEL_FAMILIES),
+                        b.gemmKernel().defaultVersion(), b.precision().label(), b.convAlgorithm().name().toLowerCase(java.util.Locale.ROOT));
                 out.printf("cublas      %s%n", b.cublas().status());
             } catch (RuntimeException e) {
                 out.printf("kernels     FAILED to load: %s%n", e.getMessage());

@@ -66,7 +66,9 @@ final class Conv2dKernel {
     private final GemmKernel gemm;
     private final CudaBackend backend;
     private final CUfunction im2col, col2im, cgpToGcp, gcpToCgp;
-    private final CUfunction implicitForward, implicitDataGrad, implicitWeightGrad;
+    /** [precision]: the implicit-GEMM entry points at each of the tile's precisions. */
+    private final CUfunction[] implicitForward, implicitDataGrad, implicitWeightGrad;
+    private final String[] forwardNames, dataGradNames, weightGradNames; // the profile's names, made once
     private volatile long workspace = WORKSPACE;
     private volatile ConvAlgorithm algorithm = ConvAlgorithm.fromEnvironment(System.getenv("MKDT_CUDA_CONV"));
 
@@ -78,9 +80,22 @@ final class Conv2dKernel {
         col2im = m.function("col2im_f32");
         cgpToGcp = m.function("cgp_to_gcp_f32");
         gcpToCgp = m.function("gcp_to_cgp_f32");
-        implicitForward = implicit.function("conv_igemm_forward_f32");
-        implicitDataGrad = implicit.function("conv_igemm_data_grad_f32");
-        implicitWeightGrad = implicit.function("conv_igemm_weight_grad_f32");
+        int n = Precision.values().length;
+        implicitForward = new CUfunction[n];
+        implicitDataGrad = new CUfunction[n];
+        implicitWeightGrad = new CUfunction[n];
+        forwardNames = new String[n];
+        dataGradNames = new String[n];
+        weightGradNames = new String[n];
+        for (Precision p : Precision.values()) {
+            int i = p.ordinal();
+            forwardNames[i] = "conv_igemm_forward_" + p.suffix();
+            dataGradNames[i] = "conv_igemm_data_grad_" + p.suffix();
+            weightGradNames[i] = "conv_igemm_weight_grad_" + p.suffix();
+            implicitForward[i] = implicit.function(forwardNames[i]);
+            implicitDataGrad[i] = implicit.function(dataGradNames[i]);
+            implicitWeightGrad[i] = implicit.function(weightGradNames[i]);
+        }
     }
 
     ConvAlgorithm algorithm() {
@@ -265,12 +280,13 @@ final class Conv2dKernel {
 
     /** y = conv(x, w) + bias for all images of each student, one launch per 65535 students. */
     private void implicitForward(Dims d, CUdeviceptr x, CUdeviceptr w, CUdeviceptr bias, CUdeviceptr y) {
+        Precision p = gemm.precision();
         long q = (long) d.n() * d.p();
         for (int s0 = 0; s0 < d.s(); s0 += Launcher.MAX_GRID_YZ) {
             int ns = Math.min(Launcher.MAX_GRID_YZ, d.s() - s0);
             KernelProfile.Cost cost = KernelProfile.Cost.floats(2L * ns * d.co() * q * d.rows(),
                     ns * (d.studentX() + d.studentW() + d.studentY() + (bias == null ? 0 : d.co())));
-            launcher.launchGrid("conv_igemm_forward_f32", cost, implicitForward, tiles(q),
+            launcher.launchGrid(forwardNames[p.ordinal()], cost, implicitForward[p.ordinal()], tiles(q),
                     Launcher.ceilDiv(d.co(), GemmKernel.TILE), ns, 256, 1, 0,
                     plus(x, s0 * d.studentX()), plus(w, s0 * d.studentW()), bias == null ? null : plus(bias, (long) s0 * d.co()),
                     plus(y, s0 * d.studentY()), d.n(), d.ci(), d.h(), d.w(), d.co(), d.kh(), d.kw(), d.ho(), d.wo(), d.stride(), d.pad(),
@@ -280,12 +296,13 @@ final class Conv2dKernel {
 
     /** dx = the transposed convolution of dy with w (stride 1), one launch per 65535 students. */
     private void implicitDataGrad(Dims d, CUdeviceptr dy, CUdeviceptr w, CUdeviceptr dx) {
+        Precision p = gemm.precision();
         long q = (long) d.n() * d.h() * d.w();
         for (int s0 = 0; s0 < d.s(); s0 += Launcher.MAX_GRID_YZ) {
             int ns = Math.min(Launcher.MAX_GRID_YZ, d.s() - s0);
             KernelProfile.Cost cost = KernelProfile.Cost.floats(2L * ns * d.ci() * q * d.co() * d.kh() * d.kw(),
                     ns * (d.studentY() + d.studentW() + d.studentX()));
-            launcher.launchGrid("conv_igemm_data_grad_f32", cost, implicitDataGrad, tiles(q),
+            launcher.launchGrid(dataGradNames[p.ordinal()], cost, implicitDataGrad[p.ordinal()], tiles(q),
                     Launcher.ceilDiv(d.ci(), GemmKernel.TILE), ns, 256, 1, 0,
                     plus(dy, s0 * d.studentY()), plus(w, s0 * d.studentW()), plus(dx, s0 * d.studentX()),
                     d.n(), d.ci(), d.h(), d.w(), d.co(), d.kh(), d.kw(), d.ho(), d.wo(), d.pad(),
@@ -299,6 +316,7 @@ final class Conv2dKernel {
      * (slice, student) and added in slice order by one fixed-order sum; one slice writes dw itself.
      */
     private void implicitWeightGrad(Dims d, CUdeviceptr x, CUdeviceptr dy, CUdeviceptr dw) {
+        Precision p = gemm.precision();
         int k = d.n() * d.p();
         long outLen = d.studentW();
         int together = (int) Math.min(d.s(), Launcher.MAX_GRID_YZ);
@@ -314,7 +332,7 @@ final class Conv2dKernel {
                 CUdeviceptr dws = plus(dw, s0 * outLen);
                 KernelProfile.Cost cost = KernelProfile.Cost.floats(2L * ns * outLen * k, ns * (d.studentX() + d.studentY() + splits * outLen));
                 // Slice z of student s at (z * ns + s) * outLen: the layout sumSlices adds over z.
-                launcher.launchGrid("conv_igemm_weight_grad_f32", cost, implicitWeightGrad, Launcher.ceilDiv(d.rows(), GemmKernel.TILE),
+                launcher.launchGrid(weightGradNames[p.ordinal()], cost, implicitWeightGrad[p.ordinal()], Launcher.ceilDiv(d.rows(), GemmKernel.TILE),
                         Launcher.ceilDiv(d.co(), GemmKernel.TILE), ns * splits, 256, 1, 0,
                         plus(x, s0 * d.studentX()), plus(dy, s0 * d.studentY()), splits > 1 ? parts.ptr() : dws,
                         d.n(), d.ci(), d.h(), d.w(), d.co(), d.kh(), d.kw(), d.ho(), d.wo(), d.stride(), d.pad(),

@@ -98,6 +98,16 @@ public final class CudaBackend implements Backend {
         return conv2d.algorithm(a);
     }
 
+    /** The arithmetic of the tiled GEMM and the implicit-GEMM convolutions (MKDT_CUDA_PRECISION at start, FP32 unless it says otherwise). */
+    public Precision precision() {
+        return gemm.precision();
+    }
+
+    /** Switches that arithmetic (benchmarks and tests comparing precisions) and returns the previous one. */
+    public Precision precision(Precision p) {
+        return gemm.precision(p);
+    }
+
     /** The GEMM family, for benchmarks and tests that pick a version. */
     public GemmKernel gemmKernel() {
         return gemm;

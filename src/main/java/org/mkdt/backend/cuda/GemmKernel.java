@@ -39,17 +39,37 @@ public final class GemmKernel {
     private final Cublas cublas;
     private final CudaBackend backend;
     private final CUfunction naive;
-    private final CUfunction[] tiled = new CUfunction[4]; // index: transA * 2 + transB
+    /** [precision][transA * 2 + transB] */
+    private final CUfunction[][] tiled = new CUfunction[Precision.values().length][4];
+    private final String[][] tiledNames = new String[Precision.values().length][4]; // the profile's names, made once
+    private volatile Precision precision = Precision.fromEnvironment(System.getenv("MKDT_CUDA_PRECISION"));
 
     GemmKernel(KernelModule m, Launcher launcher, Cublas cublas, CudaBackend backend) {
         this.launcher = launcher;
         this.cublas = cublas;
         this.backend = backend;
         naive = m.function("gemm_naive_f32");
-        tiled[0] = m.function("gemm_tiled_nn_f32");
-        tiled[1] = m.function("gemm_tiled_nt_f32");
-        tiled[2] = m.function("gemm_tiled_tn_f32");
-        tiled[3] = m.function("gemm_tiled_tt_f32");
+        for (Precision p : Precision.values()) {
+            for (int idx = 0; idx < 4; idx++) {
+                tiledNames[p.ordinal()][idx] = tiledName(idx, p);
+                tiled[p.ordinal()][idx] = m.function(tiledNames[p.ordinal()][idx]);
+            }
+        }
+    }
+
+    private static String tiledName(int idx, Precision p) {
+        return "gemm_tiled_" + ((idx & 2) != 0 ? "t" : "n") + ((idx & 1) != 0 ? "t" : "n") + "_" + p.suffix();
+    }
+
+    /** The tiled kernels' arithmetic (and the implicit-GEMM convolutions', which share the tile). */
+    Precision precision() {
+        return precision;
+    }
+
+    Precision precision(Precision p) {
+        Precision old = precision;
+        precision = java.util.Objects.requireNonNull(p, "precision");
+        return old;
     }
 
     /** The version {@link CudaBackend#gemm} uses: cuBLAS where it loaded, else the tiled kernel. */
@@ -178,11 +198,12 @@ public final class GemmKernel {
         int kChunk = splits == 1 ? k : Launcher.ceilDiv(k, splits);
         int bits = splitBits(batch.count(), splits);
         int idx = (transA ? 2 : 0) + (transB ? 1 : 0);
-        String name = "gemm_tiled_" + (transA ? "t" : "n") + (transB ? "t" : "n") + "_f32";
+        Precision p = precision;
+        String name = tiledNames[p.ordinal()][idx];
         int per = studentsPerLaunch(batch.count(), splits);
         for (int s0 = 0; s0 < batch.count(); s0 += per) {
             int students = Math.min(per, batch.count() - s0);
-            launcher.launchGrid(name, gemmCost(students, splits, m, n, k, beta), tiled[idx], Launcher.ceilDiv(n, TILE), Math.min(Launcher.ceilDiv(m, TILE), 65535), students * splits, 256, 1, 0,
+            launcher.launchGrid(name, gemmCost(students, splits, m, n, k, beta), tiled[p.ordinal()][idx], Launcher.ceilDiv(n, TILE), Math.min(Launcher.ceilDiv(m, TILE), 65535), students * splits, 256, 1, 0,
                     m, n, k, plus(a, s0 * batch.strideA()), lda, plus(b, s0 * batch.strideB()), ldb, plus(c, s0 * batch.strideC()), ldc, beta,
                     kChunk, sliceStride, bits, batch.strideA(), batch.strideB(), batch.strideC());
         }

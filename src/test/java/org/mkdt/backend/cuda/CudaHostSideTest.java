@@ -202,4 +202,14 @@ class CudaHostSideTest {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> ConvAlgorithm.fromEnvironment("winograd"));
         assertEquals("MKDT_CUDA_CONV must be implicit or im2col, got 'winograd'", e.getMessage());
     }
+
+    @Test
+    void thePrecisionComesFromTheEnvironmentOrSaysWhatIsWrong() {
+        assertEquals(Precision.FP32, Precision.fromEnvironment(null));
+        assertEquals(Precision.FP32, Precision.fromEnvironment("fp32"));
+        assertEquals(Precision.TF32X3, Precision.fromEnvironment("3xTF32"));
+        assertEquals(Precision.TF32, Precision.fromEnvironment(" tf32 "));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Precision.fromEnvironment("bf16"));
+        assertEquals("MKDT_CUDA_PRECISION must be fp32, 3xtf32 or tf32, got 'bf16'", e.getMessage());
+    }
 }
