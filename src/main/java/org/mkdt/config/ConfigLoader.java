@@ -26,7 +26,7 @@ import java.util.stream.Collectors;
  * missing keys and out-of-range values are errors that name the key.
  */
 public final class ConfigLoader {
-    public static final List<String> PRESETS = List.of("demo", "fmnist", "cifar10-2pct", "cifar10-5pct", "cifar100-2pct", "cifar100-5pct", "tiny-2pct", "tiny-5pct");
+    public static final List<String> PRESETS = List.of("demo", "showcase", "fmnist", "cifar10-2pct", "cifar10-5pct", "cifar100-2pct", "cifar100-5pct", "tiny-2pct", "tiny-5pct");
 
     /** A configuration is a few hundred bytes; anything past this is not one (and would parse for minutes). */
     public static final long MAX_CONFIG_BYTES = 1L << 20;

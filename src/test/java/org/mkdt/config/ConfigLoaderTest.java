@@ -15,6 +15,17 @@ class ConfigLoaderTest {
     @TempDir
     Path dir;
 
+    /**
+     * The showcase preset is the setting docs/results.md measured ("Ten thousand real images"):
+     * the demo with the 936-step teacher's and that run's overrides, nothing else changed.
+     */
+    @Test
+    void theShowcaseIsTheDemoWithTheMeasuredTenThousandImageSettings() {
+        RunConfig measured = ConfigLoader.load("demo", null, List.of("name=showcase", "data.limit=10000", "teacher.epochs=24", "teacher.warmupEpochs=1",
+                "experts.count=8", "experts.head=none", "init.fraction=0.01", "distill.iterations=200"));
+        assertEquals(measured, ConfigLoader.load("showcase", null, List.of()));
+    }
+
     @Test
     void everyPresetLoadsAndTheCifarOnesFollowThePaperTable() {
         for (String p : ConfigLoader.PRESETS) assertEquals(p, ConfigLoader.load(p, null, List.of()).name());
