@@ -67,8 +67,7 @@ final class Conv2dKernel {
     private final CudaBackend backend;
     private final CUfunction im2col, col2im, cgpToGcp, gcpToCgp;
     /** [precision]: the implicit-GEMM entry points at each of the tile's precisions. */
-    private final CUfunction[] implicitForward, implicitDataGrad, implicitWeightGrad;
-    private final String[] forwardNames, dataGradNames, weightGradNames; // the profile's names, made once
+    private final KernelModule.Entry[] implicitForward, implicitDataGrad, implicitWeightGrad;
     private volatile long workspace = WORKSPACE;
     private volatile ConvAlgorithm algorithm = ConvAlgorithm.fromEnvironment(System.getenv("MKDT_CUDA_CONV"));
 
@@ -81,20 +80,13 @@ final class Conv2dKernel {
         cgpToGcp = m.function("cgp_to_gcp_f32");
         gcpToCgp = m.function("gcp_to_cgp_f32");
         int n = Precision.values().length;
-        implicitForward = new CUfunction[n];
-        implicitDataGrad = new CUfunction[n];
-        implicitWeightGrad = new CUfunction[n];
-        forwardNames = new String[n];
-        dataGradNames = new String[n];
-        weightGradNames = new String[n];
+        implicitForward = new KernelModule.Entry[n];
+        implicitDataGrad = new KernelModule.Entry[n];
+        implicitWeightGrad = new KernelModule.Entry[n];
         for (Precision p : Precision.values()) {
-            int i = p.ordinal();
-            forwardNames[i] = "conv_igemm_forward_" + p.suffix();
-            dataGradNames[i] = "conv_igemm_data_grad_" + p.suffix();
-            weightGradNames[i] = "conv_igemm_weight_grad_" + p.suffix();
-            implicitForward[i] = implicit.function(forwardNames[i]);
-            implicitDataGrad[i] = implicit.function(dataGradNames[i]);
-            implicitWeightGrad[i] = implicit.function(weightGradNames[i]);
+            implicitForward[p.ordinal()] = implicit.entry("conv_igemm_forward_" + p.suffix());
+            implicitDataGrad[p.ordinal()] = implicit.entry("conv_igemm_data_grad_" + p.suffix());
+            implicitWeightGrad[p.ordinal()] = implicit.entry("conv_igemm_weight_grad_" + p.suffix());
         }
     }
 
@@ -286,7 +278,7 @@ final class Conv2dKernel {
             int ns = Math.min(Launcher.MAX_GRID_YZ, d.s() - s0);
             KernelProfile.Cost cost = KernelProfile.Cost.floats(2L * ns * d.co() * q * d.rows(),
                     ns * (d.studentX() + d.studentW() + d.studentY() + (bias == null ? 0 : d.co())));
-            launcher.launchGrid(forwardNames[p.ordinal()], cost, implicitForward[p.ordinal()], tiles(q),
+            launcher.launchGrid(implicitForward[p.ordinal()].name(), cost, implicitForward[p.ordinal()].function(), tiles(q),
                     Launcher.ceilDiv(d.co(), GemmKernel.TILE), ns, 256, 1, 0,
                     plus(x, s0 * d.studentX()), plus(w, s0 * d.studentW()), bias == null ? null : plus(bias, (long) s0 * d.co()),
                     plus(y, s0 * d.studentY()), d.n(), d.ci(), d.h(), d.w(), d.co(), d.kh(), d.kw(), d.ho(), d.wo(), d.stride(), d.pad(),
@@ -302,7 +294,7 @@ final class Conv2dKernel {
             int ns = Math.min(Launcher.MAX_GRID_YZ, d.s() - s0);
             KernelProfile.Cost cost = KernelProfile.Cost.floats(2L * ns * d.ci() * q * d.co() * d.kh() * d.kw(),
                     ns * (d.studentY() + d.studentW() + d.studentX()));
-            launcher.launchGrid(dataGradNames[p.ordinal()], cost, implicitDataGrad[p.ordinal()], tiles(q),
+            launcher.launchGrid(implicitDataGrad[p.ordinal()].name(), cost, implicitDataGrad[p.ordinal()].function(), tiles(q),
                     Launcher.ceilDiv(d.ci(), GemmKernel.TILE), ns, 256, 1, 0,
                     plus(dy, s0 * d.studentY()), plus(w, s0 * d.studentW()), plus(dx, s0 * d.studentX()),
                     d.n(), d.ci(), d.h(), d.w(), d.co(), d.kh(), d.kw(), d.ho(), d.wo(), d.pad(),
@@ -332,7 +324,7 @@ final class Conv2dKernel {
                 CUdeviceptr dws = plus(dw, s0 * outLen);
                 KernelProfile.Cost cost = KernelProfile.Cost.floats(2L * ns * outLen * k, ns * (d.studentX() + d.studentY() + splits * outLen));
                 // Slice z of student s at (z * ns + s) * outLen: the layout sumSlices adds over z.
-                launcher.launchGrid(weightGradNames[p.ordinal()], cost, implicitWeightGrad[p.ordinal()], Launcher.ceilDiv(d.rows(), GemmKernel.TILE),
+                launcher.launchGrid(implicitWeightGrad[p.ordinal()].name(), cost, implicitWeightGrad[p.ordinal()].function(), Launcher.ceilDiv(d.rows(), GemmKernel.TILE),
                         Launcher.ceilDiv(d.co(), GemmKernel.TILE), ns * splits, 256, 1, 0,
                         plus(x, s0 * d.studentX()), plus(dy, s0 * d.studentY()), splits > 1 ? parts.ptr() : dws,
                         d.n(), d.ci(), d.h(), d.w(), d.co(), d.kh(), d.kw(), d.ho(), d.wo(), d.stride(), d.pad(),

@@ -40,8 +40,7 @@ public final class GemmKernel {
     private final CudaBackend backend;
     private final CUfunction naive;
     /** [precision][transA * 2 + transB] */
-    private final CUfunction[][] tiled = new CUfunction[Precision.values().length][4];
-    private final String[][] tiledNames = new String[Precision.values().length][4]; // the profile's names, made once
+    private final KernelModule.Entry[][] tiled = new KernelModule.Entry[Precision.values().length][4];
     private volatile Precision precision = Precision.fromEnvironment(System.getenv("MKDT_CUDA_PRECISION"));
 
     GemmKernel(KernelModule m, Launcher launcher, Cublas cublas, CudaBackend backend) {
@@ -50,10 +49,7 @@ public final class GemmKernel {
         this.backend = backend;
         naive = m.function("gemm_naive_f32");
         for (Precision p : Precision.values()) {
-            for (int idx = 0; idx < 4; idx++) {
-                tiledNames[p.ordinal()][idx] = tiledName(idx, p);
-                tiled[p.ordinal()][idx] = m.function(tiledNames[p.ordinal()][idx]);
-            }
+            for (int idx = 0; idx < 4; idx++) tiled[p.ordinal()][idx] = m.entry(tiledName(idx, p));
         }
     }
 
@@ -199,11 +195,11 @@ public final class GemmKernel {
         int bits = splitBits(batch.count(), splits);
         int idx = (transA ? 2 : 0) + (transB ? 1 : 0);
         Precision p = precision;
-        String name = tiledNames[p.ordinal()][idx];
+        KernelModule.Entry e = tiled[p.ordinal()][idx];
         int per = studentsPerLaunch(batch.count(), splits);
         for (int s0 = 0; s0 < batch.count(); s0 += per) {
             int students = Math.min(per, batch.count() - s0);
-            launcher.launchGrid(name, gemmCost(students, splits, m, n, k, beta), tiled[p.ordinal()][idx], Launcher.ceilDiv(n, TILE), Math.min(Launcher.ceilDiv(m, TILE), 65535), students * splits, 256, 1, 0,
+            launcher.launchGrid(e.name(), gemmCost(students, splits, m, n, k, beta), e.function(), Launcher.ceilDiv(n, TILE), Math.min(Launcher.ceilDiv(m, TILE), 65535), students * splits, 256, 1, 0,
                     m, n, k, plus(a, s0 * batch.strideA()), lda, plus(b, s0 * batch.strideB()), ldb, plus(c, s0 * batch.strideC()), ldc, beta,
                     kChunk, sliceStride, bits, batch.strideA(), batch.strideB(), batch.strideC());
         }

@@ -33,6 +33,14 @@ final class KernelModule {
         cuModuleLoadData(module, image);
     }
 
+    /** An entry point with its name, which the kernel profile keys its rows by (made once, not per launch). */
+    record Entry(String name, CUfunction function) {}
+
+    /** {@link #function} with its name. */
+    Entry entry(String name) {
+        return new Entry(name, function(name));
+    }
+
     /** The entry point {@code name} (an extern "C" __global__ function of this family). */
     CUfunction function(String name) {
         CUfunction f = new CUfunction();
